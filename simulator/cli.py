@@ -1,0 +1,541 @@
+"""``pcsim``: the command line, a thin skin over the flow functions and the registries.
+
+Exit codes: 0 the flow succeeded; 1 the partner failed or broke the contract (the message says
+which); 2 usage errors (bad flags, unknown partner/workspace/user, invalid config files).
+"""
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__, exchanges, fixtures, partners, workspaces
+from .context import Context, Settings
+from .errors import PcsimError
+from .partnerconnect import flows
+from .store import DEFAULT_DB, Store
+
+
+class Abort(click.ClickException):
+    """A usage error: printed as ``Error: …`` with exit code 2."""
+
+    exit_code = 2
+
+
+def make_context(db: str, public_url: str | None = None, seed: bool = True) -> Context:
+    try:
+        ctx = Context(store=Store(db), settings=Settings(public_url=public_url))
+    except Exception as exc:  # unreadable path, not a database, ...
+        raise Abort(f"cannot open state database {db!r}: {exc}") from None
+    if seed:
+        fixtures.ensure_seeded(ctx)
+    return ctx
+
+
+def common(func):
+    """``--db`` (or ``PCSIM_DB``) on every command; PcsimError becomes a clean exit 2."""
+    @click.option("--db", "db", envvar="PCSIM_DB", default=DEFAULT_DB, show_default=True,
+                  help="SQLite state file (env PCSIM_DB).")
+    @functools.wraps(func)
+    def wrapper(*args, db, **kwargs):
+        ctx = make_context(db, kwargs.pop("public_url", None))
+        try:
+            return func(ctx, *args, **kwargs)
+        except PcsimError as exc:
+            raise Abort(str(exc)) from None
+    return wrapper
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
+
+
+def emit_json(value) -> None:
+    click.echo(json.dumps(value, indent=2, default=str))
+
+
+def table(rows: list[dict], columns: list[str]) -> None:
+    if not rows:
+        click.echo("(none)")
+        return
+    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths)).rstrip())
+    for row in cells:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+
+
+def report(outcome: flows.Outcome, as_json: bool) -> None:
+    """Print an outcome and exit 0 (ok) or 1 (the partner failed or broke the contract)."""
+    if as_json:
+        emit_json(outcome.as_dict())
+    else:
+        mark = "OK" if outcome.ok else "FAILED"
+        click.echo(f"{mark}: {outcome.message}")
+        if outcome.status is not None or outcome.attempts:
+            click.echo(f"  partner answered: {outcome.status if outcome.status is not None else 'no answer'}"
+                       f" after {outcome.attempts} attempt(s)")
+        if outcome.provisioned:
+            for key, value in outcome.provisioned.items():
+                if value:
+                    click.echo(f"  {key}: {value}")
+        if outcome.redirect_uri:
+            verdict = "allowed" if (outcome.redirect or {}).get("allowed") else "BLOCKED"
+            click.echo(f"  redirect ({verdict}): {outcome.redirect_uri}")
+        if outcome.followed:
+            click.echo(f"  followed: {outcome.followed['message']}")
+        for v in outcome.violations:
+            click.echo(f"  contract violation: {v['field']}: {v['rule']} (got {v['got']})")
+        for v in outcome.warnings:
+            click.echo(f"  contract warning: {v['field']}: {v['rule']} (got {v['got']})")
+        if outcome.next_step:
+            click.echo(f"  next step: {outcome.next_step}")
+        if outcome.exchange_ids:
+            click.echo(f"  exchanges: {', '.join(map(str, outcome.exchange_ids))} (see `pcsim exchanges`)")
+    sys.exit(0 if outcome.ok else 1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pcsim")
+def main():
+    """Partner Connect Simulator: the Databricks side of Partner Connect, on your machine."""
+
+
+# ---------------------------------------------------------------- servers
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port (0 picks a free one).")
+@click.option("--public-url", help="Base URL partners use to reach the simulator (default: the bound URL).")
+@click.option("--db", "db", envvar="PCSIM_DB", default=DEFAULT_DB, show_default=True, help="SQLite state file.")
+def serve(host, port, public_url, db):
+    """Run the simulator's HTTP server (control API under /-/)."""
+    from .httpserver import ServerThread
+    from .server import create_app
+
+    ctx = make_context(db)
+    try:
+        server = ServerThread(create_app(ctx), host, port)
+    except OSError as exc:
+        raise Abort(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    ctx.store.set_meta("public_url", public_url or server.url)
+    click.echo(f"Simulator listening on {server.url} (state: {db}); Ctrl-C stops it.")
+    server.serve_forever()
+
+
+@main.group()
+def partner():
+    """Run the bundled example partner service."""
+
+
+def _example_partner_server(config_path, host, port, partner_db, basic_user, basic_password, signing_secret,
+                            no_signature):
+    from .example_partner import create_app as partner_app
+    from .httpserver import ServerThread
+
+    config = partners.read_config_file(config_path) if config_path else _default_example_config()
+    section = config.get("pcsim") or {}
+    if port is None:
+        from urllib.parse import urlsplit
+        port = urlsplit(config.get("base_url", "")).port or 8484
+    app = partner_app(config, db_path=partner_db,
+                      basic_user=basic_user or section.get("basic_user"),
+                      basic_password=basic_password or section.get("basic_password"),
+                      signing_secret=None if no_signature else (signing_secret or section.get("signing_secret")))
+    try:
+        return ServerThread(app, host, port)
+    except OSError as exc:
+        raise Abort(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def _default_example_config() -> dict:
+    base = fixtures.fixtures_dir()
+    if base is None or not (base / "partners" / "example.json").exists():
+        raise Abort("no --config given and the bundled fixtures/partners/example.json was not found")
+    return partners.read_config_file(base / "partners" / "example.json")
+
+
+@partner.command("serve")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Partner config (default: example).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, help="Port (default: the port of the config's base_url).")
+@click.option("--partner-db", default="example-partner.db", show_default=True, help="The partner's own state file.")
+@click.option("--basic-user", envvar="BASIC_USER", help="Expected Basic user (env BASIC_USER).")
+@click.option("--basic-password", envvar="BASIC_PASSWORD", help="Expected Basic password (env BASIC_PASSWORD).")
+@click.option("--signing-secret", help="Check request signatures with this secret.")
+@click.option("--no-signature", is_flag=True, help="Do not check request signatures.")
+def partner_serve(config_path, host, port, partner_db, basic_user, basic_password, signing_secret, no_signature):
+    """Serve the example partner (all six Partner Connect endpoints and landing pages)."""
+    try:
+        server = _example_partner_server(config_path, host, port, partner_db, basic_user, basic_password,
+                                         signing_secret, no_signature)
+    except PcsimError as exc:
+        raise Abort(str(exc)) from None
+    click.echo(f"Example partner listening on {server.url}; Ctrl-C stops it.")
+    server.serve_forever()
+
+
+@main.command()
+@click.option("--port", default=8000, show_default=True, type=int, help="Simulator port.")
+@click.option("--partner-port", default=8484, show_default=True, type=int, help="Example partner port.")
+@click.option("--db", "db", envvar="PCSIM_DB", default=DEFAULT_DB, show_default=True, help="SQLite state file.")
+@click.option("--partner-db", default="example-partner.db", show_default=True, help="The partner's state file.")
+def demo(port, partner_port, db, partner_db):
+    """Start the simulator and the example partner with the seeded workspaces."""
+    from .httpserver import ServerThread
+    from .server import create_app
+
+    ctx = make_context(db)
+    try:
+        sim = ServerThread(create_app(ctx), "127.0.0.1", port)
+        example = _example_partner_server(None, "127.0.0.1", partner_port, partner_db, None, None, None, False)
+    except PcsimError as exc:
+        raise Abort(str(exc)) from None
+    ctx.store.set_meta("public_url", sim.url)
+    config = _default_example_config()
+    config["base_url"] = example.url
+    partners.register(ctx, config, source="demo", replace=True)
+    ws = workspaces.list_workspaces(ctx)[0]
+    admin = next(u for u in workspaces.list_users(ctx, ws["id"]) if u["is_admin"])
+    example.start()
+    click.echo(f"Simulator:       {sim.url}   (health: {sim.url}/-/health)")
+    click.echo(f"Example partner: {example.url}")
+    click.echo(f"State file:      {db}")
+    click.echo("Try, in another terminal:")
+    click.echo(f"  pcsim connect --partner '{config['name']}' --workspace {ws['id']} --user {admin['email']}")
+    click.echo("Ctrl-C stops both.")
+    try:
+        sim.serve_forever()
+    finally:
+        example.stop()
+
+
+# ---------------------------------------------------------------- registries
+
+@main.group("partners")
+def partners_group():
+    """Register, inspect and remove partner configs."""
+
+
+@partners_group.command("list")
+@json_option
+@common
+def partners_list(ctx, as_json):
+    """List registered partners."""
+    rows = [p.summary() for p in partners.list_partners(ctx)]
+    if as_json:
+        return emit_json(rows)
+    table(rows, ["name", "category", "base_url", "source", "new_user_action"])
+
+
+@partners_group.command("add")
+@click.argument("config_file", type=click.Path(dir_okay=False))
+@click.option("--basic-user", envvar="BASIC_USER", help="Basic user Databricks sends (env BASIC_USER).")
+@click.option("--basic-password", envvar="BASIC_PASSWORD", help="Basic password (env BASIC_PASSWORD).")
+@click.option("--authorization", help="Raw Authorization header value instead of Basic credentials.")
+@click.option("--signing-secret", help="HMAC signing secret (default: the config's pcsim section, or generated).")
+@click.option("--base-url", help="Override the config's base_url (e.g. your service's local port).")
+@click.option("--replace", is_flag=True, help="Update a partner that is already registered.")
+@json_option
+@common
+def partners_add(ctx, config_file, basic_user, basic_password, authorization, signing_secret, base_url, replace,
+                 as_json):
+    """Register a partner from a certification-format config FILE."""
+    config = partners.read_config_file(config_file)
+    if base_url and isinstance(config, dict):
+        config["base_url"] = base_url
+    p = partners.register(ctx, config, source=f"file:{Path(config_file).name}", basic_user=basic_user,
+                          basic_password=basic_password, authorization=authorization,
+                          signing_secret=signing_secret, replace=replace)
+    if as_json:
+        return emit_json(p.summary())
+    click.echo(f"Registered partner {p.name!r} ({p.config['category']}) at {p.base_url}")
+
+
+@partners_group.command("show")
+@click.argument("name")
+@click.option("--reveal", is_flag=True, help="Show credentials and the signing secret in full.")
+@json_option
+@common
+def partners_show(ctx, name, reveal, as_json):
+    """Show one partner; secrets are masked unless --reveal."""
+    summary = partners.get(ctx, name).summary(reveal=reveal)
+    if as_json:
+        return emit_json(summary)
+    for key, value in summary.items():
+        click.echo(f"{key}: {json.dumps(value) if isinstance(value, (dict, list)) else value}")
+
+
+@partners_group.command("remove")
+@click.argument("name")
+@common
+def partners_remove(ctx, name):
+    """Remove a partner that has no connections."""
+    partners.remove(ctx, name)
+    click.echo(f"Removed partner {name!r}")
+
+
+@main.group("workspaces")
+def workspaces_group():
+    """List and add simulated workspaces."""
+
+
+@workspaces_group.command("list")
+@json_option
+@common
+def workspaces_list(ctx, as_json):
+    """List workspaces (ids are exact 64-bit integers)."""
+    rows = workspaces.list_workspaces(ctx)
+    if as_json:
+        return emit_json(rows)
+    table(rows, ["id", "cloud", "region", "display_name"])
+
+
+@workspaces_group.command("add")
+@click.option("--cloud", required=True, type=click.Choice(workspaces.CLOUDS))
+@click.option("--region", required=True)
+@click.option("--name", "display_name")
+@click.option("--id", "workspace_id", type=int, help="64-bit workspace id (default: generated).")
+@click.option("--free-trial", is_flag=True)
+@click.option("--catalog", "catalogs", multiple=True, help="Unity Catalog catalog (repeatable; default: main).")
+@json_option
+@common
+def workspaces_add(ctx, cloud, region, display_name, workspace_id, free_trial, catalogs, as_json):
+    """Add a workspace."""
+    ws = workspaces.add_workspace(ctx, cloud=cloud, region=region, display_name=display_name,
+                                  workspace_id=workspace_id, is_free_trial=free_trial,
+                                  catalogs=catalogs or workspaces.DEFAULT_CATALOGS)
+    if as_json:
+        return emit_json(ws)
+    click.echo(f"Added workspace {ws['id']} ({cloud}, {region})")
+
+
+@main.group("users")
+def users_group():
+    """List and add users and their workspace memberships."""
+
+
+@users_group.command("list")
+@click.option("--workspace", "workspace_id", type=int, help="Only members of this workspace.")
+@json_option
+@common
+def users_list(ctx, workspace_id, as_json):
+    """List users with their per-cloud Databricks user ids."""
+    rows = workspaces.list_users(ctx, workspace_id)
+    if as_json:
+        return emit_json(rows)
+    table(rows, ["email", "first_name", "last_name", "language", "aws_user_id", "azure_user_id", "gcp_user_id",
+                 "is_admin" if workspace_id is not None else "workspaces"])
+
+
+@users_group.command("add")
+@click.argument("email")
+@click.option("--first-name", default="")
+@click.option("--last-name", default="")
+@click.option("--language", default="en-US", show_default=True, help="Sent as Accept-Language.")
+@click.option("--workspace", "workspace_ids", type=int, multiple=True, help="Member of this workspace (repeatable).")
+@click.option("--admin", is_flag=True, help="Admin in the given workspaces.")
+@json_option
+@common
+def users_add(ctx, email, first_name, last_name, language, workspace_ids, admin, as_json):
+    """Add a user (and memberships)."""
+    for wid in workspace_ids:
+        workspaces.get_workspace(ctx, wid)  # fail before writing anything
+    user = workspaces.add_user(ctx, email=email, first_name=first_name, last_name=last_name, language=language)
+    for wid in workspace_ids:
+        workspaces.add_member(ctx, wid, email, admin=admin)
+    if as_json:
+        return emit_json(user)
+    click.echo(f"Added user {email}" + (f" to workspace(s) {', '.join(map(str, workspace_ids))}" if workspace_ids else ""))
+
+
+# ---------------------------------------------------------------- flows
+
+partner_opt = click.option("--partner", "partner_name", required=True, help="Registered partner name.")
+workspace_opt = click.option("--workspace", "workspace_id", required=True, type=int, help="Workspace id.")
+
+
+@main.command()
+@partner_opt
+@workspace_opt
+@click.option("--user", "user_email", required=True, help="Email of the acting user (a workspace member).")
+@click.option("--demo", is_flag=True, help="Send demo=true.")
+@click.option("--catalog", help="Catalog to grant (a Unity Catalog name or hive_metastore).")
+@click.option("--destination-location", help="Destination location URI (partners with DestLocation).")
+@click.option("--follow", is_flag=True, help="Also open the redirect (GET without credentials).")
+@click.option("--public-url", help="The simulator URL sent to the partner (default: what `pcsim serve` recorded).")
+@json_option
+@common
+def connect(ctx, partner_name, workspace_id, user_email, demo, catalog, destination_location, follow, as_json):
+    """Connect to a partner as USER: a new connection, or sign-in through an existing one."""
+    report(flows.connect(ctx, partner_name=partner_name, workspace_id=workspace_id, user_email=user_email,
+                         demo=demo, catalog=catalog, destination_location=destination_location,
+                         follow_redirect=follow), as_json)
+
+
+@main.command()
+@partner_opt
+@workspace_opt
+@click.option("--user", "user_email", help="Acting user (for Accept-Language).")
+@json_option
+@common
+def disconnect(ctx, partner_name, workspace_id, user_email, as_json):
+    """Delete a connection: Databricks-side resources first, then notify the partner."""
+    report(flows.delete_connection(ctx, partner_name=partner_name, workspace_id=workspace_id,
+                                   user_email=user_email), as_json)
+
+
+@main.group("connections")
+def connections_group():
+    """Inspect connections."""
+
+
+@connections_group.command("list")
+@click.option("--workspace", "workspace_id", type=int)
+@json_option
+@common
+def connections_list(ctx, workspace_id, as_json):
+    """List connections with their status and resources."""
+    rows = flows.list_connections(ctx, workspace_id)
+    if as_json:
+        return emit_json(rows)
+    for row in rows:
+        row["warehouse"] = (row["resources"]["warehouse"] or {}).get("id")
+        row["cluster"] = (row["resources"]["cluster"] or {}).get("id")
+    table(rows, ["partner_name", "workspace_id", "status", "partner_connection_id", "created_by_email",
+                 "warehouse", "cluster"])
+
+
+@main.command("exchanges")
+@click.option("--last", default=20, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--partner", "partner_name")
+@click.option("--workspace", "workspace_id", type=int)
+@json_option
+@common
+def exchanges_cmd(ctx, last, partner_name, workspace_id, as_json):
+    """Show the calls made to partners (secrets masked), newest first."""
+    rows = exchanges.recent(ctx, last=last, partner=partner_name, workspace_id=workspace_id)
+    if as_json:
+        return emit_json(rows)
+    for row in rows:
+        failed = [c for c in row["checks"] or [] if not c["ok"]]
+        status = row["status"] if row["status"] is not None else row["error"]
+        click.echo(f"#{row['id']} {row['method']} {row['url']} -> {status} "
+                   f"({row['duration_ms']:.0f} ms, attempt {row['attempt']})"
+                   + (f"  {len(failed)} failed check(s)" if failed else ""))
+        for check in failed:
+            click.echo(f"    {check['field']}: {check['rule']} (got {check['got']})")
+
+
+@main.command()
+@click.option("--empty", is_flag=True, help="Do not load the bundled seed data afterwards.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--db", "db", envvar="PCSIM_DB", default=DEFAULT_DB, show_default=True, help="SQLite state file.")
+def reset(empty, yes, db):
+    """Delete all state (then load the seed data again unless --empty)."""
+    if not yes:
+        click.confirm(f"Delete everything in {db}?", abort=True)
+    ctx = make_context(db, seed=False)
+    ctx.store.reset()
+    if not empty:
+        fixtures.seed(ctx)
+    else:
+        ctx.store.set_meta("seeded", "0")
+    click.echo(f"Reset {db}" + ("" if empty else " and loaded the seed data"))
+
+
+@main.command()
+@click.option("--fixtures", "directory", type=click.Path(file_okay=False, exists=True),
+              help="Directory with seed.json and partners/ (default: the bundled fixtures).")
+@common
+def seed(ctx, directory):
+    """Load seed workspaces, users and partner configs (existing rows are kept)."""
+    result = fixtures.seed(ctx, directory)
+    click.echo(f"Added {result['workspaces']} workspace(s), {result['users']} user(s), "
+               f"{len(result['partners'])} partner(s)")
+
+
+# ---------------------------------------------------------------- test hooks
+
+@main.group()
+def hooks():
+    """Call the partner's test-only endpoints directly."""
+
+
+connection_opts = [
+    click.option("--workspace", "workspace_id", type=int, help="Use this workspace's connection."),
+    click.option("--connection-id", help="Partner connection id (instead of --workspace)."),
+]
+
+
+def with_options(options):
+    def apply(func):
+        for option in reversed(options):
+            func = option(func)
+        return func
+    return apply
+
+
+@hooks.command("connectors")
+@partner_opt
+@click.option("--max-pages", type=click.IntRange(1, 1000), help="Stop after this many pages.")
+@json_option
+@common
+def hooks_connectors(ctx, partner_name, max_pages, as_json):
+    """List the partner's connectors, following pagination."""
+    outcome = flows.list_connectors(ctx, partner_name=partner_name, max_pages=max_pages)
+    if not as_json and outcome.ok:
+        for page in outcome.pages:
+            for item in page["connectors"]:
+                click.echo(f"  {item['type']:<6} {item['identifier']:<24} {item['name']}")
+    report(outcome, as_json)
+
+
+@hooks.command("test-connection")
+@partner_opt
+@with_options(connection_opts)
+@json_option
+@common
+def hooks_test_connection(ctx, partner_name, workspace_id, connection_id, as_json):
+    """Call the partner's test-connection endpoint."""
+    report(flows.test_connection(ctx, partner_name=partner_name, workspace_id=workspace_id,
+                                 connection_id=connection_id), as_json)
+
+
+@hooks.command("delete-connection")
+@partner_opt
+@with_options(connection_opts)
+@json_option
+@common
+def hooks_delete_connection(ctx, partner_name, workspace_id, connection_id, as_json):
+    """Call the partner's delete-connection endpoint alone (Databricks keeps its side)."""
+    report(flows.partner_delete_connection(ctx, partner_name=partner_name, workspace_id=workspace_id,
+                                           connection_id=connection_id), as_json)
+
+
+@hooks.command("delete-account")
+@partner_opt
+@workspace_opt
+@click.option("--domain", required=True, help="Email domain whose partner account goes (test domains only).")
+@json_option
+@common
+def hooks_delete_account(ctx, partner_name, workspace_id, domain, as_json):
+    """Call the partner's delete-account endpoint."""
+    report(flows.delete_account(ctx, partner_name=partner_name, domain=domain, workspace_id=workspace_id), as_json)
+
+
+@hooks.command("expire-account")
+@partner_opt
+@workspace_opt
+@click.option("--email", required=True, help="User whose trial expires.")
+@json_option
+@common
+def hooks_expire_account(ctx, partner_name, workspace_id, email, as_json):
+    """Call the partner's expire-account endpoint."""
+    report(flows.expire_account(ctx, partner_name=partner_name, email=email, workspace_id=workspace_id), as_json)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,54 @@
+"""Everything a flow needs, injected in one object: state, clock, ids, settings, HTTP session.
+
+The CLI, the web pages, the scenario runner and the pytest plugin each build one
+:class:`Context` and pass it to the flow functions; tests build theirs with a manual clock.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import requests
+
+from .clock import ManualClock, RealClock
+from .ids import IdGenerator
+from .store import Store
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+@dataclass
+class Settings:
+    """Tunables of one simulator instance."""
+
+    public_url: str | None = None  # where partners reach the simulator's workspace API
+    partner_timeout_s: float = 10.0
+    retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0)
+    redirect_timeout_s: float = 5.0
+    max_connector_pages: int = 50
+
+
+@dataclass
+class Context:
+    store: Store
+    clock: RealClock | ManualClock = field(default_factory=RealClock)
+    ids: IdGenerator = field(default_factory=IdGenerator)
+    settings: Settings = field(default_factory=Settings)
+    session: requests.Session = field(default_factory=requests.Session)
+
+    def __post_init__(self):
+        # Never pick up proxies from the environment: partner calls stay where they were aimed.
+        self.session.trust_env = False
+
+    @property
+    def public_url(self) -> str:
+        """The simulator's own base URL: setting, else what ``pcsim serve`` recorded, else default."""
+        url = self.settings.public_url or os.environ.get("PCSIM_PUBLIC_URL") or self.store.get_meta("public_url")
+        return (url or DEFAULT_PUBLIC_URL).rstrip("/")
+
+    @property
+    def public_host_port(self) -> tuple[str, int]:
+        parts = urlsplit(self.public_url)
+        default = 443 if parts.scheme == "https" else 80
+        return parts.hostname or "127.0.0.1", parts.port or default

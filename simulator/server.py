@@ -1,0 +1,48 @@
+"""The simulator's own HTTP server: Flask app factory taking an injected :class:`Context`.
+
+Today it serves the control namespace ``/-/`` (health, exchanges, reset); the browser pages and
+the fake workspace API register their blueprints here as they arrive.
+"""
+from __future__ import annotations
+
+from flask import Flask, jsonify, request
+
+from . import __version__, exchanges
+from .context import Context
+
+
+def create_app(ctx: Context) -> Flask:
+    app = Flask(__name__)
+    app.config["PCSIM_CONTEXT"] = ctx
+    app.json.sort_keys = False
+
+    @app.get("/-/health")
+    def health():
+        """Liveness and identity, for scripts waiting on ``pcsim serve``."""
+        return jsonify({"status": "ok", "version": __version__, "public_url": ctx.public_url})
+
+    @app.get("/-/exchanges")
+    def list_exchanges():
+        """The exchange log (masked), newest first; ``?last=N&partner=NAME&workspace_id=ID``."""
+        try:
+            last = int(request.args.get("last", 50))
+            wid = request.args.get("workspace_id")
+            wid = int(wid) if wid else None
+        except ValueError:
+            return jsonify({"error_code": "INVALID_PARAMETER_VALUE",
+                            "message": "last and workspace_id must be integers"}), 400
+        return jsonify({"exchanges": exchanges.recent(ctx, last=last, partner=request.args.get("partner"),
+                                                      workspace_id=wid)})
+
+    @app.post("/-/reset")
+    def reset():
+        """Forget all state (workspaces, partners, connections, exchanges)."""
+        ctx.store.reset()
+        return jsonify({})
+
+    @app.get("/")
+    def index():
+        return jsonify({"name": "Partner Connect Simulator", "version": __version__,
+                        "health": "/-/health", "exchanges": "/-/exchanges"})
+
+    return app
