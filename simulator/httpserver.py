@@ -21,7 +21,7 @@ class ServerThread:
         self.port = self._server.server_port
         scheme = "https" if ssl_context else "http"
         self.url = f"{scheme}://{host}:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"pcsim-{self.port}", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"pcsim-{self.port}", daemon=True)
 
     def start(self) -> "ServerThread":
         self._thread.start()
