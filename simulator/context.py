@@ -27,6 +27,7 @@ class Settings:
     retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0)
     redirect_timeout_s: float = 5.0
     max_connector_pages: int = 50
+    oauth_token_lifetime_s: float = 3600.0  # lifetime of OAuth M2M access tokens
 
 
 @dataclass

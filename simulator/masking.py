@@ -13,7 +13,7 @@ SECRET_KEYS = {
     "client_secret", "token_value", "access_token", "refresh_token", "secret", "string_value",
     "bytes_value", "basic_password", "signing_secret", "authorization",
 }
-_SECRET_PATTERN = re.compile(r"\b(dapi|dose)[0-9a-f]{8,}\b")
+_SECRET_PATTERN = re.compile(r"\b(dapi|dose|pcoa)[0-9a-f]{8,}\b")
 _MASKED_HEADERS = {"authorization", "x-databricks-pc-signature", "cookie", "proxy-authorization"}
 
 
@@ -21,7 +21,7 @@ def mask_value(value: str) -> str:
     """``dapi0123…`` style: the kind of secret stays recognisable, the value does not."""
     if not isinstance(value, str) or not value:
         return value
-    match = re.match(r"^(dapi|dose)", value)
+    match = re.match(r"^(dapi|dose|pcoa)", value)
     if match:
         return value[:8] + "…"
     return "****"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, request
 
-from . import __version__, exchanges
+from . import __version__, exchanges, workspace_api
 from .context import Context
 
 
@@ -15,6 +15,7 @@ def create_app(ctx: Context) -> Flask:
     app = Flask(__name__)
     app.config["PCSIM_CONTEXT"] = ctx
     app.json.sort_keys = False
+    workspace_api.init_app(app)
 
     @app.get("/-/health")
     def health():

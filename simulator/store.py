@@ -167,14 +167,19 @@ CREATE TABLE IF NOT EXISTS exchanges (
     checks TEXT
 );
 CREATE INDEX IF NOT EXISTS exchanges_partner ON exchanges (partner_name, workspace_id);
+CREATE TABLE IF NOT EXISTS access_tokens (
+    token_hash TEXT PRIMARY KEY,
+    workspace_id INTEGER NOT NULL REFERENCES workspaces(id),
+    service_principal_id INTEGER NOT NULL,
+    client_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL
+);
 """
 
 # Tables holding what Partner Connect provisions for a connection, in deletion order.
 RESOURCE_TABLES = ("grants", "oauth_apps", "oauth_secrets", "warehouses", "clusters", "service_principals")
-STATE_TABLES = (
-    "exchanges", "grants", "oauth_apps", "oauth_secrets", "tokens", "warehouses", "clusters",
-    "service_principals", "connections", "catalogs", "memberships", "partners", "users", "workspaces", "meta",
-)
 
 
 class Store:
@@ -190,7 +195,14 @@ class Store:
             self._uri = None
         self._local = threading.local()
         self._keepalive = self._connect() if self._uri else None  # keeps a shared in-memory db alive
-        self.db.conn.executescript(SCHEMA)
+        self._ensured: set[str] = set()
+        self.ensure(SCHEMA)
+
+    def ensure(self, schema_sql: str) -> None:
+        """Create the tables of one module (idempotent; API modules call it for their own tables)."""
+        if schema_sql not in self._ensured:
+            self.db.conn.executescript(schema_sql)
+            self._ensured.add(schema_sql)
 
     def _connect(self) -> sqlite3.Connection:
         if self._uri:
@@ -229,10 +241,16 @@ class Store:
         return self.one(sql, params)["n"]
 
     def reset(self) -> None:
-        """Delete every row (keeps the schema)."""
-        with self.atomic() as db:
-            for table in STATE_TABLES:
-                db.execute(f"DELETE FROM {table}")
+        """Delete every row of every table (keeps the schema)."""
+        conn = self.db.conn
+        conn.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with self.atomic() as db:
+                for table in db.table_names():
+                    if not table.startswith("sqlite_"):
+                        db.execute(f"DELETE FROM [{table}]")
+        finally:
+            conn.execute("PRAGMA foreign_keys=ON")
 
     def get_meta(self, key: str) -> str | None:
         row = self.one("SELECT value FROM meta WHERE key = ?", (key,))

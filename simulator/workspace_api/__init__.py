@@ -1,0 +1,121 @@
+"""The fake Databricks workspace REST API, where Partner Connect's credentials really work.
+
+One flask-smorest blueprint per API group (``scim``, ``auth``, ...), documented in the simulator's
+OpenAPI at ``/-/openapi.json`` with Swagger UI at ``/-/docs`` (assets served locally).
+Generic behaviour, implemented once here:
+
+* every ``/api/...`` request is authenticated (``auth.authenticate``);
+* JSON bodies are parsed whatever the Content-Type says; explicit nulls count as absent;
+* every 2xx answers JSON (``{}`` when empty); errors are ``{"error_code", "message"}``;
+* trailing slashes are tolerated; unknown routes answer 501 ``NOT_IMPLEMENTED`` naming the route;
+* ``/w/<workspace_id>/...`` addresses one workspace explicitly (see ``auth``).
+"""
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Flask, jsonify, request, send_from_directory
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from .. import __version__
+from . import auth, scim
+from .errors import STATUS_CODES, ApiError
+
+log = logging.getLogger(__name__)
+
+BLUEPRINTS = [auth.blp, scim.blp]
+API_PREFIXES = ("/api/", "/oidc/", "/.well-known/", "/-/")
+_PREFIX = re.compile(r"^/w/(\d+)(/.*)?$")
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(API_PREFIXES) or path == "/-"
+
+
+class WorkspaceAddressing:
+    """WSGI middleware: ``/w/<id>/rest`` → ``/rest`` addressed to workspace ``id``; trailing slashes
+    on API paths are dropped so ``/api/2.0/sql/statements/`` reaches ``/api/2.0/sql/statements``."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        match = _PREFIX.match(path)
+        if match:
+            environ["pcsim.workspace_id"] = match.group(1)
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + f"/w/{match.group(1)}"
+            path = match.group(2) or "/"
+        if len(path) > 1 and path.endswith("/") and path.startswith(("/api/", "/oidc/")):
+            path = path.rstrip("/")
+        environ["PATH_INFO"] = path
+        return self.app(environ, start_response)
+
+
+class DatabricksApi(Api):
+    """flask-smorest with Databricks-shaped errors on the API paths (HTML pages keep Flask's)."""
+
+    def handle_http_exception(self, error: HTTPException):
+        if not is_api_path(request.path):
+            return error
+        code = STATUS_CODES.get(error.code, "UNKNOWN")
+        message = error.description or error.name
+        data = getattr(error, "data", None) or {}
+        if data.get("messages"):  # webargs validation errors
+            code, message = "INVALID_PARAMETER_VALUE", f"Invalid request: {data['messages']}"
+        return jsonify({"error_code": code, "message": message}), error.code
+
+
+def init_app(app: Flask) -> None:
+    app.config.update(
+        API_TITLE="Partner Connect Simulator", API_VERSION=__version__, OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/-/", OPENAPI_JSON_PATH="openapi.json", OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/-/swagger-ui-assets/",
+    )
+    app.wsgi_app = WorkspaceAddressing(app.wsgi_app)
+    api = DatabricksApi(app)
+    for blp in BLUEPRINTS:
+        api.register_blueprint(blp)
+
+    @app.route("/-/swagger-ui-assets/<path:filename>")
+    def swagger_assets(filename):
+        """Swagger UI's JS/CSS from the installed swagger-ui-bundle package (no CDN)."""
+        import swagger_ui_bundle
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+    @app.before_request
+    def _authenticate():
+        if request.path.startswith("/api/"):
+            auth.authenticate()
+
+    @app.after_request
+    def _json_always(response):
+        if request.path.startswith("/api/") and 200 <= response.status_code < 300 and not response.get_data():
+            response.set_data(b"{}")
+            response.mimetype = "application/json"
+        return response
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        resp = jsonify(exc.body())
+        resp.status_code = exc.status
+        resp.headers.update(exc.headers)
+        return resp
+
+    @app.route("/api/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    def not_implemented(rest):
+        """Any Databricks route the simulator does not implement: 501, never a silent 200."""
+        raise ApiError(501, "NOT_IMPLEMENTED", f"The simulator does not implement {request.method} /api/{rest}")
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc):
+        if isinstance(exc, HTTPException):
+            return api.handle_http_exception(exc)
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        if is_api_path(request.path):
+            return jsonify({"error_code": "INTERNAL_ERROR",
+                            "message": f"The simulator failed on {request.method} {request.path}: "
+                                       f"{type(exc).__name__}"}), 500
+        return "Internal error in the simulator; see its log.", 500

@@ -1,0 +1,67 @@
+"""Fixtures for the fake workspace API: a running simulator, a Partner Connect connection made
+through the real flow (so the credentials under test are the ones a partner receives), and
+databricks-sdk clients built from them."""
+from __future__ import annotations
+
+import pytest
+
+from simulator import partners
+from simulator.httpserver import ServerThread
+from simulator.partnerconnect import flows
+from simulator.server import create_app
+
+from .. import partner_double
+from ..conftest import WS_AWS
+
+
+@pytest.fixture(autouse=True)
+def _no_databricks_env(monkeypatch, tmp_path):
+    """A developer's DATABRICKS_* variables or ~/.databrickscfg must not leak into SDK clients."""
+    import os
+    for key in list(os.environ):
+        if key.startswith("DATABRICKS_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "no.databrickscfg"))
+
+
+@pytest.fixture
+def sim(world):
+    """The simulator app on a free port; the context's public URL points at it."""
+    server = ServerThread(create_app(world)).start()
+    world.settings.public_url = server.url
+    yield server
+    server.stop()
+
+
+def connect_partner(world, double, **overrides) -> dict:
+    """Register the double with ``overrides`` and connect as ada in WS_AWS; returns the payload sent."""
+    partners.register(world, partner_double.config(double.url, **overrides), replace=True)
+    outcome = flows.connect(world, partner_name="Double", workspace_id=WS_AWS,
+                            user_email="ada@acme.databricks-test.com")
+    assert outcome.ok, outcome.message
+    return double.calls("connect")[-1]["json"]
+
+
+@pytest.fixture
+def pat_connection(sim, world, double):
+    """A connection with PAT auth: the connect payload (holding the service principal's PAT)."""
+    return connect_partner(world, double)
+
+
+@pytest.fixture
+def m2m_connection(sim, world, double):
+    """A connection with OAuth M2M auth: the payload holds service_principal_id and the secret."""
+    return connect_partner(world, double, auth_options=["AUTH_OAUTH_M2M"])
+
+
+def sdk(host: str, **kwargs):
+    from databricks.sdk import WorkspaceClient
+    from databricks.sdk.config import Config
+
+    return WorkspaceClient(config=Config(host=host, retry_timeout_seconds=5, **kwargs))
+
+
+@pytest.fixture
+def sp_client(sim, pat_connection):
+    """A WorkspaceClient authenticated with the partner service principal's PAT."""
+    return sdk(sim.url, token=pat_connection["user_info"]["auth"]["personal_access_token"], auth_type="pat")
