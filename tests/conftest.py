@@ -13,7 +13,7 @@ from simulator.store import Store
 
 from . import partner_double
 
-WS_AWS = 7_474_650_313_055_465_001 // 1000  # an id above 2**53: floats would corrupt it
+WS_AWS = 7_474_650_313_055_465_123  # above 2**53: a float would corrupt it
 WS_GCP = 9_007_199_254_740_993
 
 

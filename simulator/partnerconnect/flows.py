@@ -215,12 +215,13 @@ def connect(ctx: Context, *, partner_name: str, workspace_id: int, user_email: s
     if not user["is_admin"] and "NON_ADMIN" not in (partner.config.get("supported_features") or []):
         raise Forbidden(f"{user['email']} is not an admin of workspace {workspace_id}; only admins can create a "
                         f"connection to {partner.name} (the partner does not list NON_ADMIN in supported_features)")
-    if conn:  # pending: an earlier attempt kept the resources; try again with a fresh PAT
+    if conn:  # pending: an earlier attempt kept the resources; try again with fresh credentials
         catalog_name, destination_location = conn["catalog_name"], conn["destination_location"]
         with ctx.store.atomic() as db:
             pat, _ = provisioning.rotate_pat(ctx, db, partner=partner, connection_id=conn["id"])
+            oauth_secret = provisioning.rotate_oauth_secret(ctx, db, partner=partner, connection_id=conn["id"])
         prov = provisioning.load(ctx, conn["id"])
-        prov.pat = pat
+        prov.pat, prov.oauth_secret = pat, oauth_secret
         return _new_connection(ctx, partner, workspace, user, conn["id"], prov, conn["demo"], catalog_name,
                                destination_location, follow_redirect)
     catalog_name = _choose_catalog(ctx, partner, workspace, catalog)
@@ -476,9 +477,18 @@ def partner_delete_connection(ctx: Context, *, partner_name: str, workspace_id: 
                               connection_id: str | None = None) -> Outcome:
     """The partner's delete-connection endpoint alone (test hook): Databricks keeps its side."""
     partner = partner_registry.get(ctx, partner_name)
+    if "delete_connection_path" not in partner.endpoints:
+        raise Invalid(f"partner {partner.name!r} has no endpoints.delete_connection_path in its config")
     cid = _resolve_partner_connection(ctx, partner, workspace_id, connection_id)
-    cloud = workspaces.get_workspace(ctx, workspace_id)["cloud"] if workspace_id is not None else "aws"
-    body = {"connection_id": cid, "cloud_provider": cloud, "databricks_organization_id": workspace_id or 0}
+    if workspace_id is None:  # find the workspace from the stored connection, if Databricks knows it
+        row = ctx.store.one("SELECT workspace_id FROM connections WHERE partner_name = ? AND partner_connection_id = ?",
+                            (partner.name, cid))
+        if row is None:
+            raise Invalid(f"no connection of {partner.name} has partner connection id {cid!r}; "
+                          "give --workspace to say which workspace it belongs to")
+        workspace_id = row["workspace_id"]
+    cloud = workspaces.get_workspace(ctx, workspace_id)["cloud"]
+    body = {"connection_id": cid, "cloud_provider": cloud, "databricks_organization_id": workspace_id}
     return _hook(ctx, partner, "delete_connection", body, workspace_id,
                  lambda c: f"{partner.name} deleted connection {cid}: {c.body['resource_status']}")
 

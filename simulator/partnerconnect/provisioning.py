@@ -63,6 +63,15 @@ def mint_pat(ctx: Context, db, *, workspace_id: int, owner_kind: str, owner_id: 
     return value, token_id
 
 
+def _mint_oauth_secret(ctx: Context, db, sp: dict, connection_id: int) -> str:
+    """Create an OAuth M2M secret (``dose`` + 32 hex) for the service principal; only the hash is stored."""
+    value = ctx.ids.oauth_secret()
+    db["oauth_secrets"].insert({
+        "id": ctx.ids.hex(32), "service_principal_id": sp["id"], "secret_hash": secret_hash(value),
+        "prefix": value[:8], "connection_id": connection_id, "created_at": ctx.clock.now(), "revoked_at": None})
+    return value
+
+
 def provision(ctx: Context, db, *, partner: Partner, workspace: dict, connection_id: int,
               catalog_name: str | None) -> Provisioned:
     """Create the partner's service principal, credentials, compute and grants for one connection."""
@@ -79,10 +88,7 @@ def provision(ctx: Context, db, *, partner: Partner, workspace: dict, connection
                               comment=f"Partner Connect: {partner.name}", connection_id=connection_id)
         out.pat_prefix = out.pat[:8]
     if "AUTH_OAUTH_M2M" in partner.auth_options:
-        out.oauth_secret = ctx.ids.oauth_secret()
-        db["oauth_secrets"].insert({
-            "id": ctx.ids.hex(32), "service_principal_id": sp["id"], "secret_hash": secret_hash(out.oauth_secret),
-            "prefix": out.oauth_secret[:8], "connection_id": connection_id, "created_at": now, "revoked_at": None})
+        out.oauth_secret = _mint_oauth_secret(ctx, db, sp, connection_id)
     if "AUTH_OAUTH_U2M" in partner.auth_options:
         out.oauth_u2m_app_id = ctx.ids.uuid()
         db["oauth_apps"].insert({"client_id": out.oauth_u2m_app_id, "name": f"{partner.name} (Partner Connect)",
@@ -163,3 +169,13 @@ def rotate_pat(ctx: Context, db, *, partner: Partner, connection_id: int) -> tup
     value, _ = mint_pat(ctx, db, workspace_id=sp["workspace_id"], owner_kind="service_principal",
                         owner_id=sp["id"], comment=f"Partner Connect: {partner.name}", connection_id=connection_id)
     return value, value[:8]
+
+
+def rotate_oauth_secret(ctx: Context, db, *, partner: Partner, connection_id: int) -> str | None:
+    """Revoke the connection's OAuth M2M secret and mint a new one (a retried connect must carry one)."""
+    sp = ctx.store.one("SELECT * FROM service_principals WHERE connection_id = ?", (connection_id,))
+    if not sp or "AUTH_OAUTH_M2M" not in partner.auth_options:
+        return None
+    db.execute("UPDATE oauth_secrets SET revoked_at = ? WHERE connection_id = ? AND revoked_at IS NULL",
+               (ctx.clock.now(), connection_id))
+    return _mint_oauth_secret(ctx, db, sp, connection_id)

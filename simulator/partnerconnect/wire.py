@@ -45,10 +45,18 @@ def Str(**kw):  # noqa: N802 - a field factory reads like a type
                                          "null": "must not be null"}, **kw)
 
 
+class _JsonBoolean(fields.Boolean):
+    """JSON true/false only: ``1 in {True}`` holds in Python, so truthy/falsy sets let 1, 1.0 and 0 in."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 def Bool(**kw):  # noqa: N802
-    return fields.Boolean(truthy={True}, falsy={False},
-                          error_messages={"invalid": "must be a JSON boolean (true/false)",
-                                          "required": "is required", "null": "must not be null"}, **kw)
+    return _JsonBoolean(error_messages={"invalid": "must be a JSON boolean (true/false)",
+                                        "required": "is required", "null": "must not be null"}, **kw)
 
 
 def Int(**kw):  # noqa: N802
@@ -76,7 +84,7 @@ class Lenient(Schema):
 # ---------------------------------------------------------------- partner configuration
 
 class EndpointsSchema(Lenient):
-    connect_path = Str(required=True)
+    connect_path = Str()  # required unless pcsim.desktop is true: see PartnerConfigSchema._connect_path
     get_connectors_path = Str()
     test_connection_path = Str()
     delete_account_path = Str()
@@ -119,6 +127,7 @@ class SimulatorSectionSchema(Lenient):
     basic_user = Str()
     basic_password = Str()
     authorization = Str()
+    desktop = Bool()  # a desktop tool: no connect endpoint, the tile offers a connection file instead
 
 
 def _absolute_url(value):
@@ -155,6 +164,14 @@ class PartnerConfigSchema(Lenient):
     is_published_app = Bool()
     supported_features = ListOf(Str())
     pcsim = Nested(SimulatorSectionSchema)
+
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _connect_path(self, data, original, **kwargs):
+        endpoints = original.get("endpoints") if isinstance(original, dict) else None
+        section = original.get(SIMULATOR_SECTION) if isinstance(original, dict) else None
+        desktop = isinstance(section, dict) and section.get("desktop") is True
+        if isinstance(endpoints, dict) and "connect_path" not in endpoints and not desktop:
+            raise ValidationError({"endpoints": {"connect_path": ["is required"]}})
 
     @validates_schema(skip_on_field_errors=False)
     def _auth_rules(self, data, **kwargs):
