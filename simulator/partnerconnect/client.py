@@ -15,7 +15,7 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 
-from .. import signing
+from .. import faults, signing
 from ..context import Context
 from ..masking import mask_body, mask_headers
 from ..partners import Partner
@@ -32,6 +32,7 @@ OPERATIONS = {
 }
 ALLOWED_STATUSES = {"connect": {200, 201, 400, 401, 404, 500}}
 DEFAULT_ALLOWED = {200, 400, 401, 404, 500}
+_INJECTED_REASONS = {400: "bad_request", 401: "unauthorized", 404: "connection_not_found"}
 
 
 class EndpointMissing(Exception):
@@ -139,12 +140,16 @@ class PartnerClient:
     def _attempt(self, result, method, url, headers, data, attempt, partner, workspace_id, flow_id):
         started = time.perf_counter()
         result.status, result.error, result.text, result.content_type, resp_headers = None, None, "", "", {}
+        fault = faults.match(self.ctx, "partner", method, urlsplit(url).path, workspace_id)
         try:
-            resp = self.ctx.session.request(method, url, headers=headers, data=data or None,
-                                            timeout=self.ctx.settings.partner_timeout_s, allow_redirects=False)
-            result.status, result.text = resp.status_code, resp.text
-            result.content_type = resp.headers.get("Content-Type", "")
-            resp_headers = dict(resp.headers)
+            if fault:
+                resp_headers = self._injected(result, fault)
+            else:
+                resp = self.ctx.session.request(method, url, headers=headers, data=data or None,
+                                                timeout=self.ctx.settings.partner_timeout_s, allow_redirects=False)
+                result.status, result.text = resp.status_code, resp.text
+                result.content_type = resp.headers.get("Content-Type", "")
+                resp_headers = dict(resp.headers)
         except requests.Timeout:
             result.error = f"timeout (no answer within {self.ctx.settings.partner_timeout_s:g}s)"
         except requests.ConnectionError as exc:
@@ -166,6 +171,24 @@ class PartnerClient:
                 "duration_ms": round(duration_ms, 3), "attempt": attempt, "checks": None,
             })
             result.exchange_ids.append(db.execute("SELECT last_insert_rowid()").fetchone()[0])
+
+    def _injected(self, result: CallResult, fault: faults.Fault) -> dict:
+        """A fault rule stands in for the partner: slow, unreachable, timing out or failing."""
+        timeout = self.ctx.settings.partner_timeout_s
+        if fault.latency_s:
+            time.sleep(min(fault.latency_s, timeout))
+        if fault.timeout or fault.latency_s >= timeout:
+            raise requests.Timeout(f"injected by fault #{fault.id}")
+        if fault.drop:
+            raise requests.ConnectionError(f"connection refused (injected by fault #{fault.id})")
+        if fault.status is None:
+            raise requests.ConnectionError(f"fault #{fault.id} has no status to answer with")
+        body = fault.body if fault.body is not None else {
+            "error_reason": _INJECTED_REASONS.get(fault.status, "general_error"),
+            "display_message": f"Injected fault #{fault.id}", "debugging_message": f"HTTP {fault.status}"}
+        result.status, result.text = fault.status, json.dumps(body)
+        result.content_type = "application/json"
+        return {"Content-Type": "application/json", "X-Pcsim-Fault": str(fault.id), **fault.headers()}
 
     def _check(self, result: CallResult) -> None:
         """Contract checks on the final answer: status, content type, body shape."""

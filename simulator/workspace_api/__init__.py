@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
+import time
 
 from flask import Flask, jsonify, request, send_from_directory
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from .. import __version__
+from .. import __version__, control, faults
 from . import auth, scim
 from .errors import STATUS_CODES, ApiError
 
 log = logging.getLogger(__name__)
 
-BLUEPRINTS = [auth.blp, scim.blp]
+BLUEPRINTS = [control.blp, auth.blp, scim.blp]
 API_PREFIXES = ("/api/", "/oidc/", "/.well-known/", "/-/")
 _PREFIX = re.compile(r"^/w/(\d+)(/.*)?$")
 
@@ -68,6 +70,26 @@ class DatabricksApi(Api):
         return jsonify({"error_code": code, "message": message}), error.code
 
 
+def _apply_fault(fault: faults.Fault):
+    """Answer a request the way an injected fault says: slow, dropped, or an error status."""
+    if fault.latency_s:
+        time.sleep(min(fault.latency_s, faults.MAX_LATENCY_S))
+    if fault.drop or fault.timeout:
+        sock = request.environ.get("werkzeug.socket")
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        raise ConnectionAbortedError(f"fault #{fault.id} dropped the connection")
+    if fault.status is None:
+        return None  # latency only: carry on with the real answer
+    resp = jsonify(fault.response_body())
+    resp.status_code = fault.status
+    resp.headers.update(fault.headers())
+    return resp
+
+
 def init_app(app: Flask) -> None:
     app.config.update(
         API_TITLE="Partner Connect Simulator", API_VERSION=__version__, OPENAPI_VERSION="3.0.3",
@@ -86,9 +108,15 @@ def init_app(app: Flask) -> None:
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
 
     @app.before_request
-    def _authenticate():
+    def _authenticate_and_inject_faults():
+        workspace = None
         if request.path.startswith("/api/"):
-            auth.authenticate()
+            workspace = auth.authenticate().workspace_id
+        elif not request.path.startswith(("/oidc/", "/.well-known/")):
+            return None
+        fault = faults.match(app.config["PCSIM_CONTEXT"], "api", request.method, request.path,
+                             workspace if workspace is not None else auth.addressed_workspace())
+        return _apply_fault(fault) if fault else None
 
     @app.after_request
     def _json_always(response):
@@ -113,6 +141,8 @@ def init_app(app: Flask) -> None:
     def _unexpected(exc):
         if isinstance(exc, HTTPException):
             return api.handle_http_exception(exc)
+        if isinstance(exc, ConnectionAbortedError):  # an injected "drop": the socket is already gone
+            return "", 500
         log.exception("unexpected error on %s %s", request.method, request.path)
         if is_api_path(request.path):
             return jsonify({"error_code": "INTERNAL_ERROR",
