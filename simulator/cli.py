@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import functools
 import json
+import signal
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -200,15 +202,23 @@ def demo(port, partner_port, db, partner_db):
     ws = workspaces.list_workspaces(ctx)[0]
     admin = next(u for u in workspaces.list_users(ctx, ws["id"]) if u["is_admin"])
     example.start()
+    sim.start()
     click.echo(f"Simulator:       {sim.url}   (health: {sim.url}/-/health)")
     click.echo(f"Example partner: {example.url}")
     click.echo(f"State file:      {db}")
+    import shutil
+    exe = "pcsim" if shutil.which("pcsim") else str(Path(sys.executable).with_name("pcsim"))
     click.echo("Try, in another terminal:")
-    click.echo(f"  pcsim connect --partner '{config['name']}' --workspace {ws['id']} --user {admin['email']}")
-    click.echo("Ctrl-C stops both.")
+    click.echo(f"  {exe} connect --db {db} --partner '{config['name']}' --workspace {ws['id']} --user {admin['email']}")
+    click.echo("Ctrl-C stops both.", nl=True)
+    sys.stdout.flush()
     try:
-        sim.serve_forever()
+        while True:  # until Ctrl-C / SIGTERM; the servers run in their threads
+            signal.pause() if hasattr(signal, "pause") else time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
     finally:
+        sim.stop()
         example.stop()
 
 
