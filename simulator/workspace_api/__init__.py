@@ -22,12 +22,12 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from .. import __version__, control, faults
-from . import auth, scim
+from . import auth, jobs, scim
 from .errors import STATUS_CODES, ApiError
 
 log = logging.getLogger(__name__)
 
-BLUEPRINTS = [control.blp, auth.blp, scim.blp]
+BLUEPRINTS = [control.blp, auth.blp, scim.blp, jobs.blp]
 API_PREFIXES = ("/api/", "/oidc/", "/.well-known/", "/-/")
 _PREFIX = re.compile(r"^/w/(\d+)(/.*)?$")
 
