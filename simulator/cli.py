@@ -112,18 +112,32 @@ def main():
 @click.option("--port", default=8000, show_default=True, type=int, help="Port (0 picks a free one).")
 @click.option("--public-url", help="Base URL partners use to reach the simulator (default: the bound URL).")
 @click.option("--db", "db", envvar="PCSIM_DB", default=DEFAULT_DB, show_default=True, help="SQLite state file.")
-def serve(host, port, public_url, db):
+@click.option("--https", "https", is_flag=True,
+              help="Serve TLS with a local test CA (written next to the state file, in .pcsim-tls/).")
+@click.option("--transitions", type=click.Choice(["immediate", "delayed", "manual"]), default="immediate",
+              show_default=True, help="How warehouse/cluster state changes happen (see /-/settings/transitions).")
+@click.option("--transition-delay", type=click.FloatRange(min=0), default=5.0, show_default=True,
+              help="Seconds a transition takes with --transitions delayed.")
+def serve(host, port, public_url, db, https, transitions, transition_delay):
     """Run the simulator's HTTP server (control API under /-/)."""
     from .httpserver import ServerThread
     from .server import create_app
 
     ctx = make_context(db)
+    ctx.settings.transitions, ctx.settings.transition_delay_s = transitions, transition_delay
+    ssl_context = ca_path = None
+    if https:
+        from .tls import ssl_context_for
+        state_dir = Path.cwd() if db == ":memory:" else Path(db).resolve().parent
+        ssl_context, ca_path = ssl_context_for(state_dir, extra_names=(host,))
     try:
-        server = ServerThread(create_app(ctx), host, port)
+        server = ServerThread(create_app(ctx), host, port, ssl_context=ssl_context)
     except OSError as exc:
         raise Abort(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     ctx.store.set_meta("public_url", public_url or server.url)
     click.echo(f"Simulator listening on {server.url} (state: {db}); Ctrl-C stops it.")
+    if ca_path:
+        click.echo(f"TLS CA bundle: {ca_path}\n  export REQUESTS_CA_BUNDLE={ca_path} SSL_CERT_FILE={ca_path}")
     server.serve_forever()
 
 
@@ -545,6 +559,99 @@ def hooks_delete_account(ctx, partner_name, workspace_id, domain, as_json):
 def hooks_expire_account(ctx, partner_name, workspace_id, email, as_json):
     """Call the partner's expire-account endpoint."""
     report(flows.expire_account(ctx, partner_name=partner_name, email=email, workspace_id=workspace_id), as_json)
+
+
+# ---------------------------------------------------------------- scenarios and certification
+
+scenario_partner_opts = [
+    click.option("--partner-config", type=click.Path(dir_okay=False, exists=True),
+                 help="Partner config file (certification format) to run against, instead of each file's partner."),
+    click.option("--base-url", help="Partner base URL (overrides the config's base_url)."),
+    click.option("--basic-user", envvar="BASIC_USER", help="Basic user Databricks sends (env BASIC_USER)."),
+    click.option("--basic-password", envvar="BASIC_PASSWORD", help="Basic password (env BASIC_PASSWORD)."),
+    click.option("--signing-secret", help="HMAC signing secret (default: the config's pcsim section)."),
+    click.option("--with-example-partner", is_flag=True,
+                 help="Serve each partner config with the bundled example partner on a free port."),
+    click.option("--seed", type=int, help="Reproducible domains, emails and ids (use with a fresh --db)."),
+    click.option("--junit-xml", type=click.Path(dir_okay=False), help="Write JUnit XML here."),
+    click.option("--report", "report_path", type=click.Path(dir_okay=False),
+                 help="Write a self-contained HTML report here."),
+]
+
+
+def _partner_spec(partner_config, base_url, basic_user, basic_password, signing_secret):
+    from .scenarios import PartnerSpec
+
+    return PartnerSpec(config=partner_config, base_url=base_url, basic_user=basic_user,
+                       basic_password=basic_password, signing_secret=signing_secret)
+
+
+def _write_reports(ctx, result, junit_xml, report_path, title, extra=None):
+    from .scenarios import report as reports
+
+    if junit_xml:
+        reports.write(junit_xml, reports.junit_xml(result))
+    if report_path:
+        reports.write(report_path, reports.html_report(ctx, result, title=title, extra=extra))
+
+
+@main.command("run")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@with_options(scenario_partner_opts)
+@json_option
+@common
+def run_cmd(ctx, paths, partner_config, base_url, basic_user, basic_password, signing_secret, with_example_partner,
+            seed, junit_xml, report_path, as_json):
+    """Replay scenario files (FILE or DIR of *.yaml) against the partner; exit 0 only if all pass."""
+    from .scenarios import ScenarioError, load_paths, report as reports, run_scenarios
+
+    spec = _partner_spec(partner_config, base_url, basic_user, basic_password, signing_secret)
+    try:
+        scenarios = load_paths(paths, partner_given=partner_config is not None)
+    except ScenarioError as exc:
+        raise Abort(f"malformed scenario:\n{exc}") from None
+    printer = reports.ConsolePrinter(click.echo)
+    result = run_scenarios(ctx, scenarios, partner=spec, seed=seed, example_partner=with_example_partner,
+                           on_step=None if as_json else printer.on_step,
+                           on_scenario=None if as_json else printer.on_scenario)
+    _write_reports(ctx, result, junit_xml, report_path, "pcsim scenario run")
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        click.echo(reports.summary_line(result.steps("passed"), result.steps("failed"), result.steps("skipped")))
+    sys.exit(0 if result.ok else 1)
+
+
+@main.command("certify")
+@with_options([click.option("--partner-config", type=click.Path(dir_okay=False, exists=True), required=True,
+                            help="Your partner config file (the certification suite's format).")]
+              + scenario_partner_opts[1:])
+@click.option("-v", "--verbose", is_flag=True, help="Print every step, not only those of failed cases.")
+@json_option
+@common
+def certify_cmd(ctx, partner_config, base_url, basic_user, basic_password, signing_secret, with_example_partner,
+                seed, junit_xml, report_path, verbose, as_json):
+    """Run the certification catalogue (P100-P900) against your partner service."""
+    from .scenarios import ScenarioError, report as reports
+    from .scenarios.certification import certify
+
+    spec = _partner_spec(partner_config, base_url, basic_user, basic_password, signing_secret)
+    printer = reports.ConsolePrinter(click.echo, per_case=True, verbose=verbose)
+    try:
+        result = certify(ctx, spec, example_partner=with_example_partner, seed=seed,
+                         on_scenario=None if as_json else printer.on_scenario)
+    except ScenarioError as exc:
+        raise Abort(f"malformed certification scenario:\n{exc}") from None
+    _write_reports(ctx, result.run, junit_xml, report_path, f"Certification of {result.partner or partner_config}",
+                   extra={"partner config": partner_config, "manual": result.manual})
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        for line in reports.manual_checklist(result.manual):
+            click.echo(line)
+        counts = result.counts()
+        click.echo(reports.summary_line(counts["passed"], counts["failed"], counts["skipped"]))
+    sys.exit(0 if result.ok else 1)
 
 
 if __name__ == "__main__":  # pragma: no cover

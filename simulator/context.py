@@ -28,6 +28,7 @@ class Settings:
     redirect_timeout_s: float = 5.0
     max_connector_pages: int = 50
     oauth_token_lifetime_s: float = 3600.0  # lifetime of OAuth M2M access tokens
+    sql_chunk_rows: int = 10_000  # rows per result chunk of the SQL Statement Execution API
     cluster_start_s: float = 60.0  # simulated seconds a job cluster (or a stopped cluster) takes to start
     task_duration_s: float = 20.0  # simulated run time of a job task without a run rule
     transitions: str = "immediate"  # warehouse/cluster state changes: immediate | delayed | manual

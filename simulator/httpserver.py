@@ -16,7 +16,13 @@ class ServerThread:
 
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0, ssl_context=None):
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self._server = make_server(host, port, app, threaded=True, ssl_context=ssl_context)
+        self._server = make_server(host, port, app, threaded=True)
+        if ssl_context is not None:
+            # TLS handshake in the request's thread, not in accept(): werkzeug's own wrapping lets one
+            # client that connects and stays silent stall the whole server.
+            self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True,
+                                                          do_handshake_on_connect=False)
+            self._server.ssl_context = ssl_context
         self.host = host
         self.port = self._server.server_port
         scheme = "https" if ssl_context else "http"

@@ -21,6 +21,7 @@ filled in; they read as settled in their ``state`` since ``created_at``.
 """
 from __future__ import annotations
 
+import threading
 import weakref
 
 from .context import Context
@@ -45,6 +46,7 @@ TRANSITIONS = {
 # Columns this module needs on both tables (also in store.SCHEMA; added here to older state files).
 COLUMNS = {"target_state": "TEXT", "transition_at": "REAL", "state_since": "REAL", "details": "TEXT"}
 _migrated: "weakref.WeakSet" = weakref.WeakSet()
+_migrating = threading.Lock()
 
 
 def ensure_columns(ctx: Context) -> None:
@@ -52,13 +54,18 @@ def ensure_columns(ctx: Context) -> None:
     store = ctx.store
     if store in _migrated:
         return
-    for table in KINDS.values():
-        have = {row["name"] for row in store.query(f"PRAGMA table_info({table})")}
-        for name, sql_type in COLUMNS.items():
-            if name not in have:
-                store.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}")
-    store.db.conn.commit()
-    _migrated.add(store)
+    with _migrating:
+        if store in _migrated:
+            return
+        altered = False
+        for table in KINDS.values():
+            have = {row["name"] for row in store.query(f"PRAGMA table_info({table})")}
+            for name, sql_type in COLUMNS.items():
+                if name not in have:  # no COMMIT here: this may run inside the caller's transaction
+                    store.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}")
+                    altered = True
+        if not (altered and store.db.conn.in_transaction):  # a rollback would undo it: check again next time
+            _migrated.add(store)
 
 
 # ---------------------------------------------------------------- pure functions
@@ -96,7 +103,7 @@ def pending_text(row: dict) -> str | None:
     if not row.get("target_state"):
         return None
     if row.get("transition_at") is None:
-        return f"moves to {row['target_state']} on POST /-/transitions/advance (manual transitions)"
+        return f"reaches {row['target_state']} on POST /-/transitions/advance; manual mode"
     return f"reaches {row['target_state']} at simulated time {row['transition_at']:.0f}"
 
 
@@ -136,7 +143,7 @@ def list_rows(ctx: Context, kind: str, workspace_id: int) -> list[dict]:
     ensure_columns(ctx)
     table = _table(kind)
     now = ctx.clock.now()
-    rows = ctx.store.query(f"SELECT * FROM {table} WHERE workspace_id = ? ORDER BY created_at, id", (workspace_id,))
+    rows = ctx.store.query(f"SELECT * FROM {table} WHERE workspace_id = ? ORDER BY created_at, rowid", (workspace_id,))
     out = []
     for row in rows:
         current = settled(row, now)
@@ -204,7 +211,8 @@ def settings(ctx: Context) -> dict:
 
 def configure(ctx: Context, mode: str | None = None, delay_s: float | None = None) -> dict:
     """Change the transition mode and/or delay. Pending transitions follow the new mode:
-    ``immediate`` completes them, ``delayed`` schedules the manual ones ``delay_s`` from now."""
+    ``immediate`` completes them, ``delayed`` schedules the manual ones ``delay_s`` from now,
+    ``manual`` leaves already scheduled ones as they are."""
     if mode is not None:
         check_mode(mode)
     if delay_s is not None:

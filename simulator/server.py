@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, request
 
-from . import __version__, exchanges, workspace_api
+from . import __version__, exchanges, web, workspace_api
 from .context import Context
 
 
@@ -16,6 +16,7 @@ def create_app(ctx: Context) -> Flask:
     app.config["PCSIM_CONTEXT"] = ctx
     app.json.sort_keys = False
     workspace_api.init_app(app)
+    web.init_app(app, ctx)  # the browser pages: / is the Partner Connect gallery
 
     @app.get("/-/health")
     def health():
@@ -41,9 +42,9 @@ def create_app(ctx: Context) -> Flask:
         ctx.store.reset()
         return jsonify({})
 
-    @app.get("/")
+    @app.get("/-/")
     def index():
-        return jsonify({"name": "Partner Connect Simulator", "version": __version__,
+        return jsonify({"name": "Partner Connect Simulator", "version": __version__, "ui": "/",
                         "health": "/-/health", "exchanges": "/-/exchanges"})
 
     return app

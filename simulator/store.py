@@ -116,6 +116,10 @@ CREATE TABLE IF NOT EXISTS warehouses (
     warehouse_type TEXT NOT NULL DEFAULT 'PRO',
     enable_serverless_compute INTEGER NOT NULL DEFAULT 0,
     state TEXT NOT NULL DEFAULT 'STOPPED',
+    target_state TEXT,  -- state being moved to (simulator.lifecycle); NULL when settled
+    transition_at REAL,  -- when target_state is reached; NULL: waits for POST /-/transitions/advance
+    state_since REAL,
+    details TEXT,  -- JSON: the rest of the object as the API created/edited it
     connection_id INTEGER REFERENCES connections(id),
     creator TEXT,
     created_at REAL NOT NULL
@@ -128,6 +132,10 @@ CREATE TABLE IF NOT EXISTS clusters (
     node_type_id TEXT NOT NULL,
     num_workers INTEGER NOT NULL DEFAULT 1,
     state TEXT NOT NULL DEFAULT 'TERMINATED',
+    target_state TEXT,  -- state being moved to (simulator.lifecycle); NULL when settled
+    transition_at REAL,  -- when target_state is reached; NULL: waits for POST /-/transitions/advance
+    state_since REAL,
+    details TEXT,  -- JSON: the rest of the object as the API created/edited it
     connection_id INTEGER REFERENCES connections(id),
     creator TEXT,
     created_at REAL NOT NULL

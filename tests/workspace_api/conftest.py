@@ -65,3 +65,29 @@ def sdk(host: str, **kwargs):
 def sp_client(sim, pat_connection):
     """A WorkspaceClient authenticated with the partner service principal's PAT."""
     return sdk(sim.url, token=pat_connection["user_info"]["auth"]["personal_access_token"], auth_type="pat")
+
+
+@pytest.fixture(autouse=True)
+def _close_sql_engines():
+    """The SQL engines (DuckDB connections) a test opened are closed when it ends."""
+    yield
+    from simulator import sqlengine
+    sqlengine.close_engines()
+
+
+def user_pat(world, email: str = "ada@acme.databricks-test.com", workspace_id: int = WS_AWS) -> str:
+    """A PAT for a workspace member (ada is an admin of WS_AWS and WS_GCP; bob is not an admin)."""
+    from simulator import workspaces
+    from simulator.partnerconnect import provisioning
+
+    user = workspaces.get_user(world, email)
+    with world.store.atomic() as db:
+        pat, _ = provisioning.mint_pat(world, db, workspace_id=workspace_id, owner_kind="user", owner_id=user["id"],
+                                       comment="test")
+    return pat
+
+
+@pytest.fixture
+def admin_client(sim, world):
+    """A WorkspaceClient for ada, an admin of WS_AWS, with her own PAT."""
+    return sdk(sim.url, token=user_pat(world), auth_type="pat")

@@ -1,0 +1,212 @@
+"""Probes: one connect call sent exactly as Databricks sends it, without touching connection rows.
+
+The certification catalogue needs requests that :func:`flows.connect` would never send for the
+state the simulator holds: a *first-time* connect (``is_connection_established=false``) in a
+workspace that already has a connection ("the identical first-time connect twice"), or a sign-in
+with a partner connection id that is no longer the stored one. :func:`connect` builds such a request
+with :func:`flows.build_connect_payload` and sends it through :class:`PartnerClient` (same headers,
+signature, retries, exchange log and contract checks as every other call), then classifies the
+answer the way the flows do. It never creates, changes or deletes a connection row:
+
+* first-time probes provision real resources (service principal, fresh PAT, warehouse, grants...)
+  in one transaction, send them, and remove them afterwards (tokens revoked, rows deleted);
+* sign-in probes reuse the resources of the workspace's connection when there is one, and
+  otherwise provision (and remove) a temporary set for the payload.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from .. import partners as partner_registry
+from .. import workspaces
+from ..context import Context
+from ..errors import Invalid
+from ..partners import Partner
+from . import flows, provisioning, redirects
+from .client import CallResult, PartnerClient
+from .wire import Violation
+
+
+@dataclass
+class ProbeOutcome:
+    """What the probe saw: ``outcome`` (same shape as the flows return) and the raw ``call``."""
+
+    outcome: flows.Outcome
+    call: CallResult
+    established: bool
+    connection_id_sent: str | None = None
+
+
+def _stored_connection(ctx: Context, partner_name: str, workspace_id: int) -> dict | None:
+    return ctx.store.one("SELECT * FROM connections WHERE partner_name = ? AND workspace_id = ?",
+                         (partner_name, workspace_id))
+
+
+def _default_catalog(ctx: Context, partner: Partner, workspace_id: int, catalog: str | None) -> str | None:
+    available = workspaces.catalogs(ctx, workspace_id)
+    if catalog is not None:
+        if catalog not in available:
+            raise Invalid(f"catalog {catalog!r} does not exist in workspace {workspace_id} "
+                          f"(available: {', '.join(available)})")
+        return catalog
+    needs_data = bool(partner.config.get("data_permissions")) or bool(
+        partner.resource_types & {"SqlEndpoint", "InteractiveCluster"})
+    return available[0] if needs_data else None
+
+
+def _provision_temporary(ctx: Context, partner: Partner, workspace: dict,
+                         catalog_name: str | None) -> provisioning.Provisioned:
+    with ctx.store.atomic() as db:
+        return provisioning.provision(ctx, db, partner=partner, workspace=workspace, connection_id=None,
+                                      catalog_name=catalog_name)
+
+
+def _remove_temporary(ctx: Context, prov: provisioning.Provisioned) -> None:
+    """Undo :func:`_provision_temporary`: revoke its tokens, delete everything else it created."""
+    sp = prov.service_principal
+    if not sp:
+        return
+    with ctx.store.atomic() as db:
+        db.execute("UPDATE tokens SET revoked_at = ? WHERE owner_kind = 'service_principal' AND owner_id = ? "
+                   "AND revoked_at IS NULL", (ctx.clock.now(), sp["id"]))
+        db.execute("DELETE FROM grants WHERE principal = ? AND workspace_id = ? AND connection_id IS NULL",
+                   (sp["application_id"], sp["workspace_id"]))
+        db.execute("DELETE FROM oauth_secrets WHERE service_principal_id = ?", (sp["id"],))
+        if prov.oauth_u2m_app_id:
+            db.execute("DELETE FROM oauth_apps WHERE client_id = ?", (prov.oauth_u2m_app_id,))
+        if prov.warehouse:
+            db.execute("DELETE FROM warehouses WHERE id = ?", (prov.warehouse["id"],))
+        if prov.cluster:
+            db.execute("DELETE FROM clusters WHERE id = ?", (prov.cluster["id"],))
+        db.execute("DELETE FROM service_principals WHERE id = ?", (sp["id"],))
+
+
+def connect(ctx: Context, *, partner_name: str, workspace_id: int, user_email: str, established: bool,
+            connection_id: str | None = None, demo: bool = False, catalog: str | None = None,
+            destination_location: str | None = None, follow_redirect: bool = False,
+            partner: Partner | None = None) -> ProbeOutcome:
+    """Send one connect request as ``user_email`` in ``workspace_id``; connection rows stay as they are.
+
+    ``established=False`` sends a first-time connect (with freshly minted credentials);
+    ``established=True`` sends a sign-in with ``connection_id`` (default: the id the workspace's
+    connection holds). ``partner`` replaces the registered partner for this call only (e.g. a copy
+    with wrong credentials).
+    """
+    partner = partner or partner_registry.get(ctx, partner_name)
+    workspace = workspaces.get_workspace(ctx, workspace_id)
+    user = workspaces.membership(ctx, workspace_id, user_email)
+    if "connect_path" not in partner.endpoints:
+        raise Invalid(f"partner {partner.name!r} has no connect endpoint")
+    stored = _stored_connection(ctx, partner.name, workspace_id)
+    if established and connection_id is None:
+        if not stored or not stored["partner_connection_id"]:
+            raise Invalid(f"a sign-in probe needs a connection id: workspace {workspace_id} has no connection "
+                          f"to {partner.name} with a partner connection id")
+        connection_id = stored["partner_connection_id"]
+
+    temporary = None
+    if established and stored:
+        prov = provisioning.load(ctx, stored["id"])
+        catalog_name = stored["catalog_name"] if catalog is None else catalog
+        destination_location = destination_location or stored["destination_location"]
+    else:
+        catalog_name = _default_catalog(ctx, partner, workspace_id, catalog)
+        prov = temporary = _provision_temporary(ctx, partner, workspace, catalog_name)
+    try:
+        body = flows.build_connect_payload(
+            ctx, partner=partner, workspace=workspace, user=user, prov=prov, established=established, demo=demo,
+            catalog_name=catalog_name, destination_location=destination_location, connection_id=connection_id,
+            pat=None if established else prov.pat, oauth_secret=None if established else prov.oauth_secret)
+        call = PartnerClient(ctx).call(partner, "connect", body, language=user["language"],
+                                       workspace_id=workspace_id, flow_id=uuid.uuid4().hex)
+    finally:
+        if temporary is not None:
+            _remove_temporary(ctx, temporary)
+    outcome = _classify(ctx, partner, workspace_id, call, established, prov.summary(), follow_redirect)
+    outcome.connection = stored
+    return ProbeOutcome(outcome=outcome, call=call, established=established,
+                        connection_id_sent=connection_id if established else None)
+
+
+def _classify(ctx: Context, partner: Partner, workspace_id: int, call: CallResult, established: bool,
+              provisioned: dict, follow_redirect: bool) -> flows.Outcome:
+    """The flows' reading of a connect answer, minus any change to the stored connection."""
+    what = "sign-in" if established else "first-time connect"
+    out = flows.Outcome(ok=False, kind="probe", message="", partner=partner.name, workspace_id=workspace_id,
+                        operation="connect", established=established, status=call.status,
+                        response=call.body if call.body is not None else (call.text or None),
+                        attempts=call.attempts, exchange_ids=list(call.exchange_ids), provisioned=provisioned)
+    if call.error or (call.status is not None and call.status >= 500):
+        out.kind = "partner_unavailable"
+        out.message = f"{partner.name} did not answer the {what} ({call.describe_failure()})."
+    elif call.status == 404 and call.error_reason in ("connection_not_found", "account_not_found"):
+        out.kind = "connection_stale" if call.error_reason == "connection_not_found" else "account_not_found"
+        out.message = f"{partner.name} answered 404 {call.error_reason} to the {what}."
+    elif not call.succeeded or call.errors:
+        out.kind = "contract_violation" if call.succeeded else "rejected"
+        out.message = (f"{partner.name} broke the contract: {_text(call.errors)}." if call.succeeded else
+                       f"{partner.name} answered the {what} with {call.describe_failure()}"
+                       + (f" ({call.display_message})." if call.display_message else "."))
+    else:
+        extra, passed = _answer_checks(partner, call.body, call.status, established)
+        call.violations.extend(extra)
+        call.passed.extend(passed)
+        PartnerClient(ctx).record_checks(call)
+        check = redirects.check(call.body["redirect_uri"], partner.config.get("hostnames") or [])
+        out.redirect_uri = call.body["redirect_uri"]
+        out.redirect = {"allowed": check.allowed, "reason": check.reason, "host": check.host}
+        if call.errors:
+            out.kind = "redirect_blocked" if not check.allowed else "contract_violation"
+            out.message = f"{partner.name} broke the contract: {_text(call.errors)}."
+        else:
+            out.ok = True
+            if established:
+                out.kind = "signed_in"
+            else:
+                out.kind = "connected" if call.body["configured_resources"] else "not_configured"
+            out.message = f"{partner.name} answered the {what}: {call.status} {call.body['redirect_value']}."
+            if call.warnings:
+                out.message += f" Contract warnings: {_text(call.warnings)}."
+        if follow_redirect and check.allowed:
+            followed = redirects.follow(ctx.session, call.body["redirect_uri"], ctx.settings.redirect_timeout_s)
+            out.followed = {"ok": followed.ok, "status": followed.status, "message": followed.message}
+            if not followed.ok:
+                out.ok = False
+                out.message += f" Opening the redirect failed: {followed.message}."
+    out.violations = [v.as_dict() for v in call.errors]
+    out.warnings = [v.as_dict() for v in call.warnings]
+    return out
+
+
+def _answer_checks(partner: Partner, body: dict, status: int, established: bool) -> tuple[list[Violation], list[str]]:
+    """The flow-level rules for a successful connect answer (the client checked the schema)."""
+    extra: list[Violation] = []
+    passed: list[str] = []
+    if established:
+        if "connection_id" in body:
+            extra.append(Violation("connection_id", "must not be returned when the connection is already "
+                                   "established", repr(body["connection_id"]), "warning"))
+        if status != 200:
+            extra.append(Violation("status", "sign-in with an established connection must answer 200",
+                                   str(status), "warning"))
+        if body["configured_resources"]:
+            extra.append(Violation("configured_resources", "must be false when the connection is already "
+                                   "established", "true", "warning"))
+        if not extra:
+            passed.append("sign-in answer follows the established-connection rules")
+    elif body["configured_resources"] and not body.get("connection_id"):
+        extra.append(Violation("connection_id", "is required (non-empty) when configured_resources is true",
+                               repr(body.get("connection_id", "absent"))))
+    elif body["configured_resources"]:
+        passed.append("connection_id present with configured_resources=true")
+    check = redirects.check(body["redirect_uri"], partner.config.get("hostnames") or [])
+    if check.allowed:
+        passed.append(f"redirect: {check.reason}")
+    else:
+        extra.append(Violation("redirect_uri", "host must be one of the partner's hostnames", check.reason))
+    return extra, passed
+
+
+def _text(violations: list[Violation]) -> str:
+    return "; ".join(str(v) for v in violations)

@@ -1,0 +1,77 @@
+"""Who may do what with a SQL warehouse or a cluster (kept deliberately simple).
+
+* Workspace admins may do everything.
+* The principal that created an object through this API (``creator``: email or application id) owns it.
+* Otherwise the ``grants`` rows count: Partner Connect gives the partner's service principal
+  ``CAN_USE`` (or another level from ``object_permissions``) on its warehouse
+  (``securable_type = 'sql_warehouse'``) or cluster (``'cluster'``). Provisioned objects name the
+  service principal as creator, but only these grants count for it, as on Databricks.
+* Creating a cluster needs admin, or a workspace-wide ``CAN_MANAGE`` grant (``securable_name = '*'``,
+  what a ``WORKSPACE_MANAGEMENT`` partner gets); creating a warehouse needs admin.
+
+Levels per operation (as in Databricks' ACLs):
+
+=========  ==========================================  ==========================================
+object     see (get/list) and use                      change
+=========  ==========================================  ==========================================
+warehouse  CAN_VIEW, CAN_MONITOR: get; CAN_USE and     CAN_MANAGE, IS_OWNER: also stop, edit,
+           CAN_RESTART (reference configs use it for   delete
+           SQL_Endpoint): also start
+cluster    CAN_ATTACH_TO, CAN_USE: get; CAN_RESTART:   CAN_MANAGE, IS_OWNER: also edit,
+           also start, restart, terminate              permanent-delete
+=========  ==========================================  ==========================================
+
+Anything else is refused with 403 ``PERMISSION_DENIED``. A partner whose config lists no
+``object_permissions`` for its warehouse or cluster gets no access to it, as its grants say.
+"""
+from __future__ import annotations
+
+from .common import Principal, ctx
+from .errors import permission_denied
+
+OWNER = {"CAN_MANAGE", "IS_OWNER"}
+NEEDS = {
+    ("warehouse", "view"): {"CAN_VIEW", "CAN_MONITOR", "CAN_USE", "CAN_RESTART"} | OWNER,
+    ("warehouse", "use"): {"CAN_USE", "CAN_RESTART"} | OWNER,
+    ("warehouse", "manage"): OWNER,
+    ("cluster", "view"): {"CAN_ATTACH_TO", "CAN_RESTART", "CAN_USE"} | OWNER,
+    ("cluster", "use"): {"CAN_RESTART"} | OWNER,
+    ("cluster", "manage"): OWNER,
+}
+SECURABLE = {"warehouse": "sql_warehouse", "cluster": "cluster"}
+NOUN = {"warehouse": "SQL warehouse", "cluster": "cluster"}
+
+
+def levels(who: Principal, kind: str, row: dict) -> set[str]:
+    """The permission levels ``who`` holds on one warehouse or cluster row."""
+    if who.is_admin:
+        return {"IS_OWNER"}
+    if row.get("creator") and row["creator"] == who.user_name and row.get("connection_id") is None:
+        return {"IS_OWNER"}
+    rows = ctx().store.query(
+        "SELECT privilege FROM grants WHERE workspace_id = ? AND principal = ? AND securable_type = ? "
+        "AND securable_name IN (?, '*')", (who.workspace_id, who.user_name, SECURABLE[kind], row["id"]))
+    return {r["privilege"] for r in rows}
+
+
+def allowed(who: Principal, kind: str, row: dict, need: str) -> bool:
+    return bool(levels(who, kind, row) & NEEDS[(kind, need)])
+
+
+def require(who: Principal, kind: str, row: dict, need: str, verb: str) -> None:
+    """403 unless ``who`` may ``need`` (view/use/manage) the object; ``verb`` names the operation."""
+    if not allowed(who, kind, row, need):
+        wanted = " or ".join(sorted(NEEDS[(kind, need)]))
+        permission_denied(f"{who.user_name} does not have permission to {verb} {NOUN[kind]} {row['id']} "
+                          f"(needs {wanted})")
+
+
+def require_create(who: Principal, kind: str) -> None:
+    if who.is_admin:
+        return
+    if kind == "cluster" and ctx().store.one(
+            "SELECT 1 AS x FROM grants WHERE workspace_id = ? AND principal = ? AND securable_name = '*' "
+            "AND privilege = 'CAN_MANAGE' LIMIT 1", (who.workspace_id, who.user_name)):
+        return
+    permission_denied(f"{who.user_name} is not allowed to create a {NOUN[kind]} in this workspace "
+                      "(workspace admins only" + (", or a workspace-wide CAN_MANAGE grant)" if kind == "cluster" else ")"))
