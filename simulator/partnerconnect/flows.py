@@ -159,6 +159,39 @@ def build_connect_payload(ctx: Context, *, partner: Partner, workspace: dict, us
     return body
 
 
+def answer_checks(partner: Partner, body: dict, status: int, *, established: bool
+                  ) -> tuple[list[Violation], list[str], redirects.RedirectCheck]:
+    """The rules for a successful connect answer beyond its schema (which the client checked):
+    ``connection_id`` with ``configured_resources``; on sign-in no ``connection_id``, exactly 200
+    and ``configured_resources=false`` (warnings); the redirect host. Returns (violations, passed
+    checks, redirect check)."""
+    extra: list[Violation] = []
+    passed: list[str] = []
+    if established:
+        if "connection_id" in body:
+            extra.append(Violation("connection_id", "must not be returned when the connection is already "
+                                   "established", repr(body["connection_id"]), "warning"))
+        if status != 200:
+            extra.append(Violation("status", "sign-in with an established connection must answer 200",
+                                   str(status), "warning"))
+        if body["configured_resources"]:
+            extra.append(Violation("configured_resources", "must be false when the connection is already "
+                                   "established", "true", "warning"))
+        if not extra:
+            passed.append("sign-in answer follows the established-connection rules")
+    elif body["configured_resources"] and not body.get("connection_id"):
+        extra.append(Violation("connection_id", "is required (non-empty) when configured_resources is true",
+                               repr(body.get("connection_id", "absent"))))
+    elif body["configured_resources"]:
+        passed.append("connection_id present with configured_resources=true")
+    check = redirects.check(body["redirect_uri"], partner.config.get("hostnames") or [])
+    if check.allowed:
+        passed.append(f"redirect: {check.reason}")
+    else:
+        extra.append(Violation("redirect_uri", "host must be one of the partner's hostnames", check.reason))
+    return extra, passed, check
+
+
 def _check_partner_visible(partner: Partner, workspace: dict) -> None:
     clouds = partner.config.get("supported_clouds") or []
     if workspace["cloud"] not in clouds:
@@ -169,7 +202,8 @@ def _check_partner_visible(partner: Partner, workspace: dict) -> None:
                        f"{partner.self_test_workspace_id}")
 
 
-def _choose_catalog(ctx: Context, partner: Partner, workspace: dict, catalog: str | None) -> str | None:
+def choose_catalog(ctx: Context, partner: Partner, workspace: dict, catalog: str | None) -> str | None:
+    """The catalog to grant: the one asked for (it must exist), else the first one when the partner needs data."""
     available = workspaces.catalogs(ctx, workspace["id"])
     if catalog is not None:
         if catalog not in available:
@@ -224,7 +258,7 @@ def connect(ctx: Context, *, partner_name: str, workspace_id: int, user_email: s
         prov.pat, prov.oauth_secret = pat, oauth_secret
         return _new_connection(ctx, partner, workspace, user, conn["id"], prov, conn["demo"], catalog_name,
                                destination_location, follow_redirect)
-    catalog_name = _choose_catalog(ctx, partner, workspace, catalog)
+    catalog_name = choose_catalog(ctx, partner, workspace, catalog)
     _check_destination(partner, destination_location)
     with ctx.store.atomic() as db:
         try:
@@ -280,17 +314,7 @@ def _new_connection(ctx, partner, workspace, user, connection_id, prov, demo, ca
                                   message=message + " Databricks removed the resources it had provisioned.", **common)
 
     response = call.body
-    extra: list[Violation] = []
-    passed: list[str] = []
-    if response["configured_resources"] and not response.get("connection_id"):
-        extra.append(Violation("connection_id", "is required (non-empty) when configured_resources is true",
-                               repr(response.get("connection_id", "absent"))))
-    elif response["configured_resources"]:
-        passed.append("connection_id present with configured_resources=true")
-    check = redirects.check(response["redirect_uri"], partner.config.get("hostnames") or [])
-    (passed.append if check.allowed else lambda _: None)(f"redirect: {check.reason}")
-    if not check.allowed:
-        extra.append(Violation("redirect_uri", "host must be one of the partner's hostnames", check.reason))
+    extra, passed, check = answer_checks(partner, response, call.status, established=False)
     _add_checks(ctx, call, extra, passed)
 
     if any(v.field == "connection_id" for v in extra):
@@ -380,20 +404,8 @@ def _sign_in(ctx, partner, workspace, user, conn, demo, follow_redirect) -> Outc
         kind, message = _failure_message(partner, call)
         return _outcome_from_call(partner, workspace["id"], call, ok=False, kind=kind, message=message, **common)
     response = call.body
-    warnings: list[Violation] = []
-    if "connection_id" in response:
-        warnings.append(Violation("connection_id", "must not be returned when the connection is already "
-                                  "established", repr(response["connection_id"]), "warning"))
-    if call.status != 200:
-        warnings.append(Violation("status", "sign-in with an established connection must answer 200",
-                                  str(call.status), "warning"))
-    if response["configured_resources"]:
-        warnings.append(Violation("configured_resources", "must be false when the connection is already "
-                                  "established", "true", "warning"))
-    check = redirects.check(response["redirect_uri"], partner.config.get("hostnames") or [])
-    if not check.allowed:
-        warnings.append(Violation("redirect_uri", "host must be one of the partner's hostnames", check.reason))
-    _add_checks(ctx, call, warnings, [] if warnings else ["sign-in answer follows the established-connection rules"])
+    warnings, passed, check = answer_checks(partner, response, call.status, established=True)
+    _add_checks(ctx, call, warnings, passed)
     message = f"Signed in to {partner.name} through the existing connection ({response['redirect_value']})."
     if any(w.severity == "warning" for w in warnings):
         message += " Contract warnings: " + "; ".join(str(w) for w in warnings if w.severity == "warning") + "."
@@ -526,12 +538,13 @@ def list_connectors(ctx: Context, *, partner_name: str, max_pages: int | None = 
     """GET connectors, following ``pagination_token`` (bounded by ``max_pages``)."""
     partner = partner_registry.get(ctx, partner_name)
     limit = max_pages or ctx.settings.max_connector_pages
-    pages, token, seen = [], None, set()
+    pages, token, seen, exchange_ids = [], None, set(), []
     last = None
     for _ in range(limit):
         last = _hook(ctx, partner, "connectors", None, None,
                      lambda c: f"page of {len(c.body['connectors'])} connector(s)",
                      query={"pagination_token": token} if token else None)
+        exchange_ids += last.exchange_ids
         if not last.ok:
             break
         pages.append(last.response)
@@ -550,6 +563,7 @@ def list_connectors(ctx: Context, *, partner_name: str, max_pages: int | None = 
         if token:
             last.message += f" (stopped after {limit} pages; more remain)"
     last.pages = pages
+    last.exchange_ids = exchange_ids  # every page's calls, not just the last one
     return last
 
 

@@ -43,18 +43,6 @@ def _stored_connection(ctx: Context, partner_name: str, workspace_id: int) -> di
                          (partner_name, workspace_id))
 
 
-def _default_catalog(ctx: Context, partner: Partner, workspace_id: int, catalog: str | None) -> str | None:
-    available = workspaces.catalogs(ctx, workspace_id)
-    if catalog is not None:
-        if catalog not in available:
-            raise Invalid(f"catalog {catalog!r} does not exist in workspace {workspace_id} "
-                          f"(available: {', '.join(available)})")
-        return catalog
-    needs_data = bool(partner.config.get("data_permissions")) or bool(
-        partner.resource_types & {"SqlEndpoint", "InteractiveCluster"})
-    return available[0] if needs_data else None
-
-
 def _provision_temporary(ctx: Context, partner: Partner, workspace: dict,
                          catalog_name: str | None) -> provisioning.Provisioned:
     with ctx.store.atomic() as db:
@@ -111,7 +99,7 @@ def connect(ctx: Context, *, partner_name: str, workspace_id: int, user_email: s
         catalog_name = stored["catalog_name"] if catalog is None else catalog
         destination_location = destination_location or stored["destination_location"]
     else:
-        catalog_name = _default_catalog(ctx, partner, workspace_id, catalog)
+        catalog_name = flows.choose_catalog(ctx, partner, workspace, catalog)
         prov = temporary = _provision_temporary(ctx, partner, workspace, catalog_name)
     try:
         body = flows.build_connect_payload(
@@ -149,11 +137,10 @@ def _classify(ctx: Context, partner: Partner, workspace_id: int, call: CallResul
                        f"{partner.name} answered the {what} with {call.describe_failure()}"
                        + (f" ({call.display_message})." if call.display_message else "."))
     else:
-        extra, passed = _answer_checks(partner, call.body, call.status, established)
+        extra, passed, check = flows.answer_checks(partner, call.body, call.status, established=established)
         call.violations.extend(extra)
         call.passed.extend(passed)
         PartnerClient(ctx).record_checks(call)
-        check = redirects.check(call.body["redirect_uri"], partner.config.get("hostnames") or [])
         out.redirect_uri = call.body["redirect_uri"]
         out.redirect = {"allowed": check.allowed, "reason": check.reason, "host": check.host}
         if call.errors:
@@ -177,35 +164,6 @@ def _classify(ctx: Context, partner: Partner, workspace_id: int, call: CallResul
     out.violations = [v.as_dict() for v in call.errors]
     out.warnings = [v.as_dict() for v in call.warnings]
     return out
-
-
-def _answer_checks(partner: Partner, body: dict, status: int, established: bool) -> tuple[list[Violation], list[str]]:
-    """The flow-level rules for a successful connect answer (the client checked the schema)."""
-    extra: list[Violation] = []
-    passed: list[str] = []
-    if established:
-        if "connection_id" in body:
-            extra.append(Violation("connection_id", "must not be returned when the connection is already "
-                                   "established", repr(body["connection_id"]), "warning"))
-        if status != 200:
-            extra.append(Violation("status", "sign-in with an established connection must answer 200",
-                                   str(status), "warning"))
-        if body["configured_resources"]:
-            extra.append(Violation("configured_resources", "must be false when the connection is already "
-                                   "established", "true", "warning"))
-        if not extra:
-            passed.append("sign-in answer follows the established-connection rules")
-    elif body["configured_resources"] and not body.get("connection_id"):
-        extra.append(Violation("connection_id", "is required (non-empty) when configured_resources is true",
-                               repr(body.get("connection_id", "absent"))))
-    elif body["configured_resources"]:
-        passed.append("connection_id present with configured_resources=true")
-    check = redirects.check(body["redirect_uri"], partner.config.get("hostnames") or [])
-    if check.allowed:
-        passed.append(f"redirect: {check.reason}")
-    else:
-        extra.append(Violation("redirect_uri", "host must be one of the partner's hostnames", check.reason))
-    return extra, passed
 
 
 def _text(violations: list[Violation]) -> str:

@@ -8,7 +8,7 @@ import json
 import re
 from pathlib import Path
 
-from playwright.sync_api import expect
+import pytest
 
 from simulator import partners
 from simulator.partnerconnect import desktop, flows
@@ -16,6 +16,8 @@ from simulator.partnerconnect import desktop, flows
 from ..conftest import WS_AWS, WS_GCP
 from ..partner_double import config as double_config
 from ..partner_double import error, ok_connect
+
+expect = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[test]' installs playwright").expect
 
 ADA, BOB, CY = "ada@acme.databricks-test.com", "bob@acme.databricks-test.com", "cy@acme.databricks-test.com"
 
