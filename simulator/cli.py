@@ -218,6 +218,7 @@ def demo(port, partner_port, db, partner_db):
     example.start()
     sim.start()
     click.echo(f"Simulator:       {sim.url}   (health: {sim.url}/-/health)")
+    click.echo(f"Browser:         {sim.url}/   (Partner Connect as a Databricks user; API docs: {sim.url}/-/docs)")
     click.echo(f"Example partner: {example.url}")
     click.echo(f"State file:      {db}")
     import shutil

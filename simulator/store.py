@@ -233,9 +233,27 @@ class Store:
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[sqlite_utils.Database]:
-        """One transaction (a savepoint when nested): all of it lands, or none of it."""
-        with self.db.atomic() as db:
+        """One transaction (a savepoint when nested): all of it lands, or none of it.
+
+        The outer transaction is ``BEGIN IMMEDIATE``: it takes the write lock up front, so a
+        transaction that reads before it writes cannot fail half-way with "database is locked"
+        when another thread wrote in between (WAL mode only upgrades a read lock if nothing changed).
+        """
+        db = self.db
+        conn = db.conn
+        if conn.in_transaction:
+            with db.atomic():
+                yield db
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
             yield db
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
 
     def query(self, sql: str, params=()) -> list[dict]:
         return list(self.db.query(sql, params))

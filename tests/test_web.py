@@ -168,3 +168,14 @@ def test_no_reveal_when_the_connect_was_rolled_back(world, double, double_partne
     html = client.post("/partnerconnect/Double/connect").get_data(as_text=True)
     assert "Double rejected Databricks&#39; credentials (HTTP 401) (Bad credentials)" in html
     assert "pat-full" not in html and 'role="alert"' in html
+
+
+def test_only_admins_delete_a_connection(world, double, double_partner, client):
+    flows.connect(world, partner_name="Double", workspace_id=WS_AWS, user_email=ADA)
+    act_as(client, WS_AWS, "bob@acme.databricks-test.com")
+    resp = client.post("/partnerconnect/Double/delete")
+    assert resp.status_code == 403 and "only admins can delete" in resp.get_data(as_text=True)
+    assert world.store.count("connections", "status = 'active'") == 1 and double.calls("delete_connection") == []
+    act_as(client, WS_AWS, ADA)
+    assert "resources_deleted" in client.post("/partnerconnect/Double/delete").get_data(as_text=True)
+    assert world.store.count("connections") == 0

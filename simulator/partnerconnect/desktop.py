@@ -17,6 +17,7 @@ from .. import workspaces
 from ..context import Context
 from ..errors import Invalid, NotFound
 from ..partners import Partner
+from . import flows
 
 STARTER_WAREHOUSE = "Starter Warehouse"
 
@@ -51,11 +52,6 @@ def ensure_starter_warehouse(ctx: Context, workspace_id: int) -> dict:
     return row
 
 
-def _jdbc(scheme: str, host: str, port: int, http_path: str, ssl: bool) -> str:
-    return (f"jdbc:{scheme}://{host}:{port}/default;transportMode=http;ssl={1 if ssl else 0};AuthMech=3;"
-            f"httpPath={http_path};")
-
-
 def connection_details(ctx: Context, workspace_id: int, compute_id: str) -> dict:
     """Where a desktop tool connects to reach one warehouse or cluster of the workspace."""
     workspace = workspaces.get_workspace(ctx, workspace_id)
@@ -68,11 +64,11 @@ def connection_details(ctx: Context, workspace_id: int, compute_id: str) -> dict
         http_path = f"/sql/1.0/warehouses/{found['id']}"
     else:
         http_path = f"sql/protocolv1/o/{workspace_id}/{found['id']}"
+    jdbc, databricks_jdbc = flows.jdbc_urls(host, port, http_path, ssl)
     return {
         "workspace_id": workspace["id"], "workspace_url": f"{ctx.public_url}/?o={workspace['id']}",
         "cloud_provider": workspace["cloud"], "hostname": host, "port": port, "http_path": http_path,
-        "jdbc_url": _jdbc("spark", host, port, http_path, ssl),
-        "databricks_jdbc_url": _jdbc("databricks", host, port, http_path, ssl),
+        "jdbc_url": jdbc, "databricks_jdbc_url": databricks_jdbc,
         "compute": {"type": "sql_warehouse" if found["kind"] == "warehouse" else "cluster",
                     "id": found["id"], "name": found["name"]},
         "authentication": "Sign in with your own Databricks credentials (personal access token or OAuth); "

@@ -54,9 +54,13 @@ class Outcome:
     exchange_ids: list[int] = field(default_factory=list)
     notification: dict | None = None
     pages: list | None = None
+    # The PAT this call minted, for the one page that may reveal it on request; never serialised.
+    minted_pat: str | None = field(default=None, repr=False)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        data.pop("minted_pat")
+        return data
 
 
 # ---------------------------------------------------------------- helpers
@@ -104,7 +108,8 @@ def _add_checks(ctx: Context, call: CallResult, extra: list[Violation], passed: 
     PartnerClient(ctx).record_checks(call)
 
 
-def _jdbc_urls(host: str, port: int, http_path: str, ssl: bool) -> tuple[str, str]:
+def jdbc_urls(host: str, port: int, http_path: str, ssl: bool) -> tuple[str, str]:
+    """(legacy Spark JDBC URL, Databricks JDBC URL) for one HTTP path."""
     flag = 1 if ssl else 0
     legacy = f"jdbc:spark://{host}:{port}/default;transportMode=http;ssl={flag};AuthMech=3;httpPath={http_path};"
     new = f"jdbc:databricks://{host}:{port}/default;transportMode=http;ssl={flag};AuthMech=3;httpPath={http_path};"
@@ -136,7 +141,7 @@ def build_connect_payload(ctx: Context, *, partner: Partner, workspace: dict, us
         body["connection_id"] = connection_id
     if prov.warehouse:
         http_path = f"/sql/1.0/warehouses/{prov.warehouse['id']}"
-        jdbc, databricks_jdbc = _jdbc_urls(host, port, http_path, ctx.public_url.startswith("https"))
+        jdbc, databricks_jdbc = jdbc_urls(host, port, http_path, ctx.public_url.startswith("https"))
         body.update(http_path=http_path, jdbc_url=jdbc, databricks_jdbc_url=databricks_jdbc,
                     cluster_id=prov.warehouse["id"], is_sql_endpoint=True, is_sql_warehouse=True)
     elif prov.cluster:
@@ -192,12 +197,23 @@ def answer_checks(partner: Partner, body: dict, status: int, *, established: boo
     return extra, passed, check
 
 
-def _check_partner_visible(partner: Partner, workspace: dict) -> None:
+def hidden_reason(partner: Partner, workspace: dict) -> str | None:
+    """Why the partner's tile is not shown in this workspace (None: it is shown)."""
     clouds = partner.config.get("supported_clouds") or []
     if workspace["cloud"] not in clouds:
-        raise Invalid(f"partner {partner.name!r} does not support {workspace['cloud']} "
-                      f"(supported_clouds: {', '.join(clouds)}); workspace {workspace['id']} is on {workspace['cloud']}")
+        return f"does not support {workspace['cloud']}"
     if partner.self_test_workspace_id is not None and partner.self_test_workspace_id != workspace["id"]:
+        return "self-test partner of another workspace"
+    return None
+
+
+def _check_partner_visible(partner: Partner, workspace: dict) -> None:
+    reason = hidden_reason(partner, workspace)
+    if reason and reason.startswith("does not support"):
+        clouds = ", ".join(partner.config.get("supported_clouds") or [])
+        raise Invalid(f"partner {partner.name!r} does not support {workspace['cloud']} "
+                      f"(supported_clouds: {clouds}); workspace {workspace['id']} is on {workspace['cloud']}")
+    if reason:
         raise NotFound(f"self-test partner {partner.name!r} is only visible in workspace "
                        f"{partner.self_test_workspace_id}")
 
@@ -334,7 +350,9 @@ def _new_connection(ctx, partner, workspace, user, connection_id, prov, demo, ca
                                                      "partner_connection_id": response["connection_id"]})
         connection = ctx.store.one("SELECT * FROM connections WHERE id = ?", (connection_id,))
         kind, message = "connected", f"Connected to {partner.name} (partner connection id {response['connection_id']})."
-    return _finish(ctx, partner, workspace, call, check, kind, message, connection, follow_redirect, **common)
+    out = _finish(ctx, partner, workspace, call, check, kind, message, connection, follow_redirect, **common)
+    out.minted_pat = prov.pat if connection is not None else None
+    return out
 
 
 def _finish(ctx, partner, workspace, call, check, kind, message, connection, follow_redirect, **common) -> Outcome:
@@ -420,7 +438,13 @@ def delete_connection(ctx: Context, *, partner_name: str, workspace_id: int, use
     partner = partner_registry.get(ctx, partner_name)
     workspace = workspaces.get_workspace(ctx, workspace_id)
     conn = get_connection(ctx, partner.name, workspace_id)
-    language = workspaces.get_user(ctx, user_email)["language"] if user_email else "en-US"
+    language = "en-US"
+    if user_email:  # acting as a user (browser, CLI --user): only workspace admins delete connections
+        user = workspaces.membership(ctx, workspace_id, user_email)
+        if not user["is_admin"]:
+            raise Forbidden(f"{user_email} is not an admin of workspace {workspace_id}; only admins can delete "
+                            f"the connection to {partner.name}")
+        language = user["language"]
     with ctx.store.atomic() as db:
         provisioning.deprovision(ctx, db, conn["id"])
         db.execute("DELETE FROM connections WHERE id = ?", (conn["id"],))

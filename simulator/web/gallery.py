@@ -48,13 +48,7 @@ class Tile:
         return desktop.is_desktop(self.partner)
 
 
-def hidden_reason(partner: Partner, workspace: dict) -> str | None:
-    """Why the tile is not shown in this workspace (None: it is shown)."""
-    if workspace["cloud"] not in (partner.config.get("supported_clouds") or []):
-        return f"does not support {workspace['cloud']}"
-    if partner.self_test_workspace_id is not None and partner.self_test_workspace_id != workspace["id"]:
-        return "self-test partner of another workspace"
-    return None
+hidden_reason = flows.hidden_reason  # one rule for the gallery and the connect flow
 
 
 def tiles(ctx: Context, workspace: dict, query: str = "") -> tuple[list[tuple[str, str, list[Tile]]], int]:

@@ -11,7 +11,6 @@ Routes:
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
@@ -150,30 +149,10 @@ def dialog(name):
     return _dialog(_visible_partner(name))
 
 
-class _RememberMintedPats:
-    """An id generator that remembers the PATs minted through it (for this request's result page only:
-    the store keeps a hash, so the page that minted a PAT is the only place it can be revealed)."""
-
-    def __init__(self, inner):
-        self._inner = inner
-        self.pats: list[str] = []
-
-    def pat(self) -> str:
-        value = self._inner.pat()
-        self.pats.append(value)
-        return value
-
-    def __getattr__(self, name):
-        return getattr(self._inner, name)
-
-
-def _revealable_pat(outcome: flows.Outcome, minted: list[str]) -> str | None:
-    """The PAT minted by this connect, when the connection holding it is active."""
-    shown = ((outcome.provisioned or {}).get("pat") or "").rstrip("…")
-    connection = outcome.connection or {}
-    if not minted or not shown or connection.get("status") != "active" or not minted[-1].startswith(shown):
-        return None
-    return minted[-1]
+def _revealable_pat(outcome: flows.Outcome) -> str | None:
+    """The PAT minted by this connect (the store keeps only its hash, so this result page is the
+    only place it can be revealed, and only on an explicit click)."""
+    return outcome.minted_pat if (outcome.connection or {}).get("status") == "active" else None
 
 
 def _no_store(response) -> Response:
@@ -188,16 +167,15 @@ def connect(name):
     """Step 2, "Connect to <partner>": the same flow as ``pcsim connect``; the page shows its outcome."""
     partner = _visible_partner(name)
     form = request.form
-    recorder = _RememberMintedPats(_ctx().ids)
     try:
-        outcome = flows.connect(dataclasses.replace(_ctx(), ids=recorder), partner_name=partner.name,
+        outcome = flows.connect(_ctx(), partner_name=partner.name,
                                 workspace_id=g.me.workspace_id, user_email=g.me.email,
                                 demo=form.get("demo") == "on", catalog=form.get("catalog") or None,
                                 destination_location=(form.get("destination_location") or "").strip() or None)
     except PcsimError as exc:
         return _dialog(partner, error=str(exc), status=_status(exc), form=form)
     return _no_store(render_template("web/result.html", partner=partner, outcome=outcome,
-                                     pat=_revealable_pat(outcome, recorder.pats),
+                                     pat=_revealable_pat(outcome),
                                      partner_says=_partner_says(outcome)))
 
 
