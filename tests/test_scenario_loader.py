@@ -67,8 +67,8 @@ def test_valid_file_loads_with_defaults_and_lines(tmp_path):
       "contact_admin, not_applicable (got \"creat_trial\")"]),
     ("name: X\npartner: {name: P}\nsteps:\n  - connect: {user: ada}\n    delete_account: {}\n",
      ["4: steps[0]: a step does exactly one of: connect, delete_connection, partner_delete_connection, "
-      "delete_account, expire_account, test_connection, list_connectors, follow_redirect "
-      "(found connect, delete_account)"]),
+      "delete_account, expire_account, test_connection, list_connectors, follow_redirect, fault, run_rule, "
+      "advance_clock, api (found connect, delete_account)"]),
     ("name: X\nsteps: []\n", ["2: steps: must not be empty"]),
     ("steps:\n  - list_connectors:\n", ["1: name: is required"]),
     ("name: X\npartner: {name: P}\nsteps:\n  - connect: {user: ada, mode: auto, connection_id: abc}\n",

@@ -9,7 +9,12 @@ import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
+from simulator import faults
+from simulator.jobs import rules
 from simulator.scenarios import PartnerSpec, load_file, run_scenarios
+from simulator.scenarios.loader import ScenarioError, load_paths
 
 from .scenario_support import FIXTURE, ctx, fast_dir, run_cli, serve_partner  # noqa: F401 - fixtures
 
@@ -32,20 +37,20 @@ def test_shipped_scenarios_pass_with_reports(run_cli, serve_partner, tmp_path):
     assert lines[1].startswith("  PASS  1. Ada connects the partner (new connection): 200 create_trial "
                                "(user new, account new), connection_id returned")
     steps = [line for line in lines if line.startswith("  PASS")]
-    assert len(steps) == 22 and lines[-1] == "22 passed, 0 failed"
+    assert len(steps) == 34 and lines[-1] == "34 passed, 0 failed"
 
     root = ET.parse(junit).getroot()
-    assert root.tag == "testsuites" and root.get("tests") == "22" and root.get("failures") == "0"
+    assert root.tag == "testsuites" and root.get("tests") == "34" and root.get("failures") == "0"
     suites = root.findall("testsuite")
     assert [s.get("name") for s in suites] == ["Example partner journey", "An expired trial",
-                                               "The partner forgets a connection"]
-    assert [len(s.findall("testcase")) for s in suites] == [8, 6, 8]
+                                               "Job run with faults", "The partner forgets a connection"]
+    assert [len(s.findall("testcase")) for s in suites] == [8, 6, 12, 8]
     assert not list(root.iter("failure")) and not list(root.iter("skipped"))
 
     page = html.read_text()
     assert page.startswith("<!doctype html>") and "<style>" in page
     assert not re.search(r"<link|<script|src=|@import|url\(", page)  # self-contained
-    assert page.count('class="step is-passed"') == 22
+    assert page.count('class="step is-passed"') == 34
     assert "POST " in page and "/partnerconnect/v1/connect" in page and "Basic ****" in page
     assert "dapi" in page and not re.search(r"dapi[0-9a-f]{32}", page)  # the PAT only masked
     assert "example-partner-demo-password" not in page
@@ -227,3 +232,62 @@ def test_a_run_puts_back_the_partner_registration_it_overrode(ctx, serve_partner
     assert result.ok
     after = partners.get(ctx, "Example Partner")
     assert (after.base_url, after.source, after.basic_password) == ("http://127.0.0.1:8484", "mine", "my-own-password")
+
+
+def test_workspace_api_steps_faults_rules_and_clock(ctx, serve_partner, tmp_path):
+    """api/fault/run_rule/advance_clock steps: the run follows the manual clock, and the scenario's
+    fault rules and run rules are gone once it ends (scenarios stay independent)."""
+    path = write(tmp_path, name="jobs.yaml", text="""
+        name: Jobs on the manual clock
+        partner: {config: FIXTURE}
+        users: {admin: {}, viewer: {}}
+        workspaces: {w: {admins: [admin], members: [viewer]}}
+        steps:
+          - connect: {user: admin}
+          - run_rule: {match: {task_key: slow}, duration_s: 100, notebook_output: done}
+          - api:
+              path: /api/2.1/jobs/runs/submit
+              body: {run_name: r, tasks: [{task_key: slow, notebook_task: {notebook_path: /n}}]}
+            capture: {run: response.run_id}
+          - api: {path: /api/2.1/jobs/runs/get, query: {run_id: "${run}"}}
+            expect: {json: {state.life_cycle_state: RUNNING}}
+          - advance_clock: {seconds: 200}
+          - api: {path: /api/2.1/jobs/runs/get-output, query: {run_id: "${run}"}}
+            expect: {json: {notebook_output.result: done, metadata.state.result_state: SUCCESS}}
+          - fault: {path: /api/2.0/preview/scim/v2/Me, status: 503}
+          - api: {path: /api/2.0/preview/scim/v2/Me, user: viewer}
+            expect: {status: 503, json: {error_code: TEMPORARILY_UNAVAILABLE}}
+        """)
+    result = run_scenarios(ctx, [path], partner=PartnerSpec(config=serve_partner()))
+    steps = result.scenarios[0].steps
+    assert [s.status for s in steps] == ["passed"] * 8, [s.reason for s in steps]
+    assert faults.list_rules(ctx) == [] and rules.list_rules(ctx) == []
+
+
+def test_workspace_api_step_errors_are_caught_before_running(tmp_path):
+    bad = write(tmp_path, name="bad.yaml", text="""
+        name: Bad api steps
+        partner: {config: FIXTURE}
+        users: {a: {}}
+        workspaces: {w: {admins: [a]}}
+        steps:
+          - api: {path: jobs/list}
+          - fault: {status: 500}
+          - advance_clock: {seconds: -1}
+        """)
+    with pytest.raises(ScenarioError) as info:
+        load_paths([bad])
+    text = str(info.value)
+    assert "bad.yaml:7: steps[0].api.path: must start with /" in text
+    assert "bad.yaml:8: steps[1].fault.path:" in text and "bad.yaml:9: steps[2].advance_clock.seconds: must be >= 0" in text
+    stranger = write(tmp_path, name="stranger.yaml", text="""
+        name: Unknown user
+        partner: {config: FIXTURE}
+        users: {a: {}}
+        workspaces: {w: {admins: [a]}}
+        steps:
+          - api: {path: /api/2.1/jobs/list, user: nobody, workspace: elsewhere}
+        """)
+    with pytest.raises(ScenarioError) as info:
+        load_paths([stranger])
+    assert "unknown user 'nobody'" in str(info.value) and "unknown workspace 'elsewhere'" in str(info.value)

@@ -1,7 +1,7 @@
 """Run rules: scripted outcomes for simulated workloads.
 
 A rule matches a task by run name, task key, notebook path or Python file (``fnmatch``
-wildcards; all given fields must match) and sets what happens: ``duration_s``, ``result_state``
+wildcards; all given fields must match; matching rules combine, newer ones overriding) and sets what happens: ``duration_s``, ``result_state``
 (SUCCESS, FAILED, ...), ``error`` and ``error_trace``, ``notebook_output`` (the notebook's
 ``dbutils.notebook.exit`` value), ``pending_s`` (how long the task waits for compute; a huge value
 keeps a run stuck in PENDING), or ``cluster_error`` (the cluster fails to start: the run ends
@@ -61,6 +61,12 @@ def list_rules(ctx: Context) -> list[dict]:
             for r in ctx.store.query("SELECT * FROM run_rules ORDER BY id")]
 
 
+def remove(ctx: Context, rule_id: int) -> int:
+    ctx.store.ensure(SCHEMA)
+    with ctx.store.atomic() as db:
+        return db.execute("DELETE FROM run_rules WHERE id = ?", (rule_id,)).rowcount
+
+
 def clear(ctx: Context) -> int:
     ctx.store.ensure(SCHEMA)
     with ctx.store.atomic() as db:
@@ -68,9 +74,11 @@ def clear(ctx: Context) -> int:
 
 
 def outcome_for(ctx: Context, facts: dict) -> dict:
-    """The newest matching rule's outcome for a task described by ``facts`` ({} when none)."""
-    for rule in reversed(list_rules(ctx)):
+    """The outcome for a task described by ``facts``: every matching rule applied oldest first, so a
+    newer rule overrides the fields it sets and keeps the rest ({} when none matches)."""
+    outcome: dict = {}
+    for rule in list_rules(ctx):
         match = rule["match"]
         if all(fnmatch.fnmatchcase(str(facts.get(k) or ""), str(v)) for k, v in match.items()):
-            return {k: v for k, v in rule.items() if k not in ("id", "match")}
-    return {}
+            outcome.update({k: v for k, v in rule.items() if k not in ("id", "match")})
+    return outcome

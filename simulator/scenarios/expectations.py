@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from ..partners import Partner
 
 _MISSING = object()
+MISSING = _MISSING  # what lookup() returns for an absent path
 
 
 @dataclass
@@ -35,6 +36,19 @@ def show(value) -> str:
     plain = isinstance(value, str) and value not in ("true", "false", "null") and not value.lstrip("-").isdigit()
     text = value if plain else json.dumps(value)
     return text if len(text) <= 100 else text[:97] + "..."
+
+
+def lookup(data, path: str):
+    """``a.b.0.c`` inside nested JSON (``_MISSING`` when absent)."""
+    value = data
+    for part in path.split("."):
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return _MISSING
+    return value
 
 
 def _config_value(config: dict, key: str):
@@ -139,6 +153,11 @@ def evaluate(expect: dict, obs: dict, contract: str) -> list[Check]:
         message = obs.get("message") or ""
         checks.append(Check("message", expect["message_contains"] in message,
                             f"a message containing {expect['message_contains']!r}", repr(message)))
+    for path, want in (expect.get("json") or {}).items():
+        got = lookup(obs.get("response"), path)
+        allowed = want if isinstance(want, list) else [want]
+        checks.append(Check(f"json {path}", got in allowed, show(want) if not isinstance(want, list)
+                            else "one of " + ", ".join(map(show, want)), show(got)))
     mode = expect.get("contract", contract)
     if mode != "ignore":
         found = list(obs.get("violations") or [])

@@ -304,6 +304,14 @@ def _check(s: Scenario, raw: LineDict, partner_given: bool) -> list[Problem]:
                     if user not in (spec.get("admins") or []) + (spec.get("members") or []):
                         problem(where + [step.kind, "user"], f"step {step.index}: user {user!r} is not a member "
                                 f"of workspace {ws!r} (add it to admins or members)")
+        if step.kind in ("api", "fault"):
+            ws = params.get("workspace")
+            if ws is not None and ws not in s.workspaces:
+                problem(where + [step.kind, "workspace"], f"step {step.index}: unknown workspace {ws!r} "
+                        f"(declared: {', '.join(s.workspaces) or 'none'})")
+            if step.kind == "api" and params.get("user") is not None and params["user"] not in s.users:
+                problem(where + [step.kind, "user"], f"step {step.index}: unknown user {params['user']!r} "
+                        f"(declared: {', '.join(s.users) or 'none'})")
         if step.kind == "follow_redirect" and "uri" not in params and not seen_redirect:
             problem(where, f"step {step.index}: follow_redirect without uri needs an earlier connect step")
         seen_redirect |= step.kind == "connect"

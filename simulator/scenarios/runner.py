@@ -14,13 +14,17 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import requests
+
+from .. import faults
 from .. import partners as partner_registry
 from .. import workspaces
 from ..context import Context
-from ..errors import PcsimError
+from ..errors import Invalid, PcsimError
+from ..jobs import rules
 from ..ids import IdGenerator
 from ..partners import Partner
-from ..partnerconnect import flows, probe, redirects
+from ..partnerconnect import flows, probe, provisioning, redirects
 from . import expectations, templating
 from .expectations import Check
 from .loader import Scenario, Step
@@ -170,6 +174,8 @@ class Runner:
         self._registered: dict[tuple, str] = {}
         self._snapshots: dict[str, dict | None] = {}  # registrations as they were before this run
         self._servers: list = []
+        self._api = None
+        self._partner_name = None
         self._tmp = None
 
     # ------------------------------------------------------------ lifecycle
@@ -191,6 +197,7 @@ class Runner:
         for server in self._servers:
             server.stop()
         self._servers.clear()
+        self._api = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
@@ -270,6 +277,7 @@ class Runner:
         except (PcsimError, ScenarioSetupError) as exc:
             return self._setup_failed(result, scenario, str(exc), started)
         result.partner = partner.name
+        self._partner_name = partner.name
         why = expectations.unmet(scenario.requires, partner)
         if why:
             result.status, result.skip_reason = "skipped", f"not applicable: {why}"
@@ -291,6 +299,8 @@ class Runner:
             result.steps.append(sr)
             if self.on_step:
                 self.on_step(result, sr)
+        for undo in reversed(world.cleanup):  # this scenario's fault rules and run rules
+            undo()
         result.status = "failed" if failed_at is not None else "passed"
         result.duration_s = time.perf_counter() - started
         return result
@@ -379,9 +389,9 @@ class Runner:
             sr.reason = "; ".join(map(str, failed)) if failed else summarize(step.kind, obs)
             sr.observation = _public(obs)
             for name, source in step.capture.items():
-                value = obs.get("response", {}).get(source[len("response."):]) \
-                    if source.startswith("response.") and isinstance(obs.get("response"), dict) else obs.get(source)
-                world.scope.set(name, value)
+                value = expectations.lookup(obs.get("response"), source[len("response."):]) \
+                    if source.startswith("response.") else obs.get(source)
+                world.scope.set(name, None if value is expectations.MISSING else value)
             if obs.get("redirect_uri"):
                 world.last_redirect = obs["redirect_uri"]
         sr.exchange_ids = [r["id"] for r in self.ctx.store.query(
@@ -400,6 +410,8 @@ class Runner:
                                     demo=p.get("demo", False), catalog=p.get("catalog"),
                                     destination_location=p.get("destination_location"),
                                     follow_redirect=p.get("follow", False))
+                if out.minted_pat:  # what the partner received: later api steps authenticate with it
+                    world.tokens[("partner", wid)] = out.minted_pat
             else:
                 out = probe.connect(ctx, partner_name=name, workspace_id=wid, user_email=email,
                                     established=mode == "sign_in", connection_id=p.get("connection_id"),
@@ -434,7 +446,76 @@ class Runner:
             followed = redirects.follow(ctx.session, uri, ctx.settings.redirect_timeout_s)
             return {"ok": followed.ok, "kind": "followed" if followed.ok else "follow_failed",
                     "status": followed.status, "message": followed.message, "redirect_uri": uri}
+        if kind in ("fault", "run_rule", "advance_clock", "api"):
+            return self._workspace_step(kind, p, partner, world, wid)
         raise AssertionError(kind)  # the loader only lets known kinds through
+
+    # ------------------------------------------------------------ workspace API steps
+
+    def _workspace_step(self, kind: str, p: dict, partner: Partner, world: "World", wid: int | None) -> dict:
+        ctx = self.ctx
+        if kind == "fault":
+            rule = {k: v for k, v in p.items() if k != "workspace"}
+            if p.get("workspace"):
+                rule["workspace_id"] = wid
+            added = faults.add(ctx, rule)
+            world.cleanup.append(lambda: faults.remove(ctx, added["id"]))
+            return {"ok": True, "kind": "fault", "message": f"fault #{added['id']} on {added['method']} {added['path']}"}
+        if kind == "run_rule":
+            added = rules.add(ctx, p)
+            world.cleanup.append(lambda: rules.remove(ctx, added["id"]))
+            return {"ok": True, "kind": "run_rule", "message": f"run rule #{added['id']} for {p.get('match') or 'every task'}"}
+        if kind == "advance_clock":
+            if not hasattr(ctx.clock, "advance"):
+                raise Invalid("advance_clock needs a manual or accelerated clock (this run uses real time)")
+            ctx.clock.advance(p["seconds"])
+            return {"ok": True, "kind": "advance_clock", "message": f"simulated time +{p['seconds']:g} s"}
+        server = self._api_server()
+        token = self._token(world, wid, p.get("user"))
+        method = p.get("method", "POST" if "body" in p else "GET")
+        try:
+            resp = ctx.session.request(method, server.url + p["path"], params=p.get("query"), json=p.get("body"),
+                                       headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        except requests.RequestException as exc:
+            return {"ok": False, "kind": "api", "message": f"{method} {p['path']} failed: {type(exc).__name__}"}
+        try:
+            data = resp.json()
+        except ValueError:
+            data = resp.text
+        detail = f": {data.get('error_code')} {data.get('message')}" if isinstance(data, dict) and "error_code" in data else ""
+        return {"ok": resp.ok, "kind": "api", "status": resp.status_code, "response": data,
+                "message": f"{method} {p['path']} answered {resp.status_code}{detail}"}
+
+    def _api_server(self):
+        """The simulator's HTTP server, started on a free port the first time a step needs it."""
+        if self._api is None:
+            from ..httpserver import ServerThread
+            from ..server import create_app
+
+            self._api = ServerThread(create_app(self.ctx)).start()
+            self._servers.append(self._api)
+        return self._api
+
+    def _token(self, world: "World", wid: int, user: str | None) -> str:
+        """A bearer token: the partner's PAT from the connect step, or a PAT minted for ``user``."""
+        key = ("user", user, wid) if user else ("partner", wid)
+        if key in world.tokens:
+            return world.tokens[key]
+        with self.ctx.store.atomic() as db:
+            if user:
+                owner = workspaces.membership(self.ctx, wid, world.users[user])
+                value, _ = provisioning.mint_pat(self.ctx, db, workspace_id=wid, owner_kind="user",
+                                                 owner_id=owner["id"], comment="pcsim scenario")
+            else:
+                sp = self.ctx.store.one("SELECT s.* FROM service_principals s JOIN connections c ON c.id = s.connection_id "
+                                        "WHERE c.partner_name = ? AND c.workspace_id = ?", (self._partner_name, wid))
+                if sp is None:
+                    raise Invalid("an api step as the partner needs a connection in that workspace (connect first), "
+                                  "or give user: to call as a workspace user")
+                value, _ = provisioning.mint_pat(self.ctx, db, workspace_id=wid, owner_kind="service_principal",
+                                                 owner_id=sp["id"], comment="pcsim scenario")
+        world.tokens[key] = value
+        return value
 
     def _state(self, partner: Partner, workspace_id: int | None) -> dict:
         if workspace_id is None:
@@ -457,6 +538,8 @@ class World:
     domain: str
     default_workspace: str | None
     last_redirect: str | None = None
+    tokens: dict = field(default_factory=dict)  # bearer tokens for api steps (memory only)
+    cleanup: list = field(default_factory=list)  # undo actions for this scenario's faults and run rules
 
 
 def wrong_credentials(partner: Partner, gen: IdGenerator) -> Partner:
@@ -502,7 +585,7 @@ def _public(obs: dict) -> dict:
 
 def summarize(kind: str, obs: dict) -> str:
     """A short "what happened" for a passing step."""
-    if kind == "follow_redirect":
+    if kind in ("follow_redirect", "fault", "run_rule", "advance_clock"):
         return obs.get("message") or obs.get("kind", "")
     status = obs.get("status")
     head = str(status) if status is not None else obs.get("kind", "")

@@ -15,7 +15,8 @@ from ..partnerconnect.wire import (ACCOUNT_STATUSES, CLOUDS, ERROR_REASONS, REDI
 from . import templating
 
 STEP_KINDS = ("connect", "delete_connection", "partner_delete_connection", "delete_account", "expire_account",
-              "test_connection", "list_connectors", "follow_redirect")
+              "test_connection", "list_connectors", "follow_redirect", "fault", "run_rule", "advance_clock", "api")
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 CONNECT_MODES = ("auto", "first_time", "sign_in")
 CONTRACT_MODES = ("strict", "errors", "ignore")
 CONNECTION_STATES = ("active", "stale", "pending", "gone", "exists")
@@ -216,11 +217,61 @@ class FollowRedirectParams(Schema):
     uri = Str()
 
 
+class FaultParams(Schema):
+    """A fault rule for the scenario's duration (see simulator.faults); ``workspace`` is an alias."""
+
+    path = Str(required=True)
+    target = Str(validate=_one_of(("api", "partner")))
+    method = Str()
+    workspace = Str()
+    status = Int(validate=validate.Range(min=100, max=599, error="must be an HTTP status"))
+    body = fields.Raw()
+    retry_after = Int(validate=validate.Range(min=0, error="must be >= 0"))
+    latency_s = fields.Float(validate=validate.Range(min=0, max=120, error="must be between 0 and 120"))
+    drop = Bool()
+    timeout = Bool()
+    times = Int(validate=validate.Range(min=0, error="must be >= 0"))
+    offset = Int(validate=validate.Range(min=0, error="must be >= 0"))
+    probability = fields.Float(validate=validate.Range(min=0, max=1, error="must be between 0 and 1"))
+    seed = Int()
+
+
+class RunRuleParams(Schema):
+    """A run rule for the scenario's duration (see simulator.jobs.rules)."""
+
+    match = fields.Dict(keys=Str(), values=fields.Raw(), error_messages=MAPPING)
+    duration_s = fields.Float(validate=validate.Range(min=0, error="must be >= 0"))
+    pending_s = fields.Float(validate=validate.Range(min=0, error="must be >= 0"))
+    result_state = Str(validate=_one_of(("SUCCESS", "FAILED", "SUCCESS_WITH_FAILURES", "TIMEDOUT", "CANCELED")))
+    error = Str()
+    error_trace = Str()
+    notebook_output = Str()
+    logs = Str()
+    cluster_error = fields.Raw()
+
+
+class AdvanceClockParams(Schema):
+    seconds = fields.Float(required=True, validate=validate.Range(min=0, error="must be >= 0"))
+
+
+class ApiParams(Schema):
+    """A call to the simulator's workspace API, authenticated as the partner's service principal
+    (its Partner Connect PAT; default) or as ``user`` (a PAT minted for that user)."""
+
+    method = Str(validate=_one_of(HTTP_METHODS))
+    path = Str(required=True, validate=validate.Regexp(r"^/", error="must start with /"))
+    query = fields.Dict(keys=Str(), values=fields.Raw(), error_messages=MAPPING)
+    body = fields.Dict(keys=Str(), values=fields.Raw(), error_messages=MAPPING)
+    workspace = Str()
+    user = Str()
+
+
 PARAMS = {
     "connect": ConnectParams, "delete_connection": WorkspaceUserParams, "partner_delete_connection": ConnectionParams,
     "delete_account": DeleteAccountParams, "expire_account": ExpireAccountParams,
     "test_connection": ConnectionParams, "list_connectors": ListConnectorsParams,
-    "follow_redirect": FollowRedirectParams,
+    "follow_redirect": FollowRedirectParams, "fault": FaultParams, "run_rule": RunRuleParams,
+    "advance_clock": AdvanceClockParams, "api": ApiParams,
 }
 
 
@@ -243,6 +294,7 @@ class ExpectSchema(Schema):
     resources = Str(validate=_one_of(("present", "absent")))
     contract = Str(validate=_one_of(CONTRACT_MODES))
     message_contains = Str()
+    json = fields.Dict(keys=Str(), values=fields.Raw(allow_none=True), error_messages=MAPPING)
 
 
 class ExpectIfSchema(Schema):
@@ -266,6 +318,10 @@ class StepSchema(Schema):
     test_connection = Nested(ConnectionParams)
     list_connectors = Nested(ListConnectorsParams)
     follow_redirect = Nested(FollowRedirectParams)
+    fault = Nested(FaultParams)
+    run_rule = Nested(RunRuleParams)
+    advance_clock = Nested(AdvanceClockParams)
+    api = Nested(ApiParams)
 
     @pre_load
     def _empty_params(self, data, **kwargs):

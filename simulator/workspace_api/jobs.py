@@ -128,7 +128,7 @@ def jobs_run_now():
 
 @blp.route("/-/run-rules", methods=["GET"])
 def list_run_rules():
-    """Scripted outcomes for simulated workloads, newest rule wins."""
+    """Scripted outcomes for simulated workloads (matching rules combine, newer ones overriding)."""
     return jsonify({"rules": rules.list_rules(ctx())})
 
 
