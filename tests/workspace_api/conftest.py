@@ -24,10 +24,24 @@ def _no_databricks_env(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "no.databrickscfg"))
 
 
-@pytest.fixture
-def sim(world):
-    """The simulator app on a free port; the context's public URL points at it."""
-    server = ServerThread(create_app(world)).start()
+@pytest.fixture(scope="session")
+def tls_dir(tmp_path_factory):
+    """One local test CA for the whole session (``pcsim serve --https`` keeps its CA the same way)."""
+    return tmp_path_factory.mktemp("tls")
+
+
+@pytest.fixture(params=["http", "https"])
+def sim(request, world, tls_dir, monkeypatch):
+    """The simulator app on a free port, once over plain HTTP and once over TLS (as ``pcsim serve
+    --https``, trusted through REQUESTS_CA_BUNDLE like a user would); the context's public URL
+    points at it. Every workspace API test runs both ways."""
+    ssl_context = None
+    if request.param == "https":
+        from simulator import tls
+
+        ssl_context, ca_path = tls.ssl_context_for(tls_dir)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca_path)
+    server = ServerThread(create_app(world), ssl_context=ssl_context).start()
     world.settings.public_url = server.url
     yield server
     server.stop()

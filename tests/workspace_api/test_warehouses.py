@@ -35,8 +35,8 @@ def test_partner_connect_warehouse_start_with_waiter_and_permissions(sim, world,
     got = sp_client.warehouses.get(wid)
     assert got.state == State.STOPPED and got.name == "Double Endpoint" and got.cluster_size == "Small"
     assert got.odbc_params.hostname == "127.0.0.1" and got.odbc_params.port == sim.port
-    assert got.odbc_params.protocol == "http" and got.odbc_params.path == f"/sql/1.0/warehouses/{wid}"
-    assert got.jdbc_url == (f"jdbc:spark://127.0.0.1:{sim.port}/default;transportMode=http;ssl=0;AuthMech=3;"
+    assert got.odbc_params.protocol == sim.url.split(":")[0] and got.odbc_params.path == f"/sql/1.0/warehouses/{wid}"
+    assert got.jdbc_url == (f"jdbc:spark://127.0.0.1:{sim.port}/default;transportMode=http;ssl={int(sim.url.startswith('https'))};AuthMech=3;"
                             f"httpPath=/sql/1.0/warehouses/{wid};")
 
     started = time.monotonic()
