@@ -259,7 +259,8 @@ class Violation:
         return asdict(self)
 
 
-def _lookup(data, path: list[str]):
+def lookup(data, path: list[str]):
+    """The value at ``path`` (keys, or digits for list items) inside nested JSON; ``MISSING`` if absent."""
     current = data
     for part in path:
         if isinstance(current, dict) and part in current:
@@ -267,11 +268,12 @@ def _lookup(data, path: list[str]):
         elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
             current = current[int(part)]
         else:
-            return _MISSING
+            return MISSING
     return current
 
 
-_MISSING = object()
+MISSING = object()
+_MISSING = MISSING
 
 
 def describe(value) -> str:
@@ -297,7 +299,7 @@ def _flatten(messages, path: list[str], data, out: list[Violation]):
                 _flatten(msg, path, data, out)
             else:
                 field = ".".join(path) or "body"
-                out.append(Violation(field, str(msg).rstrip("."), describe(_lookup(data, path))))
+                out.append(Violation(field, str(msg).rstrip("."), describe(lookup(data, path))))
 
 
 def validate_against(schema_cls: type[Schema], data) -> tuple[dict | None, list[Violation]]:

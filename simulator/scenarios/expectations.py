@@ -10,9 +10,9 @@ import json
 from dataclasses import asdict, dataclass
 
 from ..partners import Partner
+from ..partnerconnect import wire
 
-_MISSING = object()
-MISSING = _MISSING  # what lookup() returns for an absent path
+MISSING = _MISSING = wire.MISSING  # what lookup() returns for an absent path
 
 
 @dataclass
@@ -39,16 +39,8 @@ def show(value) -> str:
 
 
 def lookup(data, path: str):
-    """``a.b.0.c`` inside nested JSON (``_MISSING`` when absent)."""
-    value = data
-    for part in path.split("."):
-        if isinstance(value, dict) and part in value:
-            value = value[part]
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return _MISSING
-    return value
+    """``a.b.0.c`` inside nested JSON (``MISSING`` when absent)."""
+    return wire.lookup(data, path.split("."))
 
 
 def _config_value(config: dict, key: str):
