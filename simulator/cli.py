@@ -118,13 +118,23 @@ def main():
               show_default=True, help="How warehouse/cluster state changes happen (see /-/settings/transitions).")
 @click.option("--transition-delay", type=click.FloatRange(min=0), default=5.0, show_default=True,
               help="Seconds a transition takes with --transitions delayed.")
-def serve(host, port, public_url, db, https, transitions, transition_delay):
-    """Run the simulator's HTTP server (control API under /-/)."""
+@click.option("--clock", "clock_mode", type=click.Choice(["real", "manual"]), default="real", show_default=True,
+              help="Simulated time: real, or manual (moves only on POST /-/clock/advance).")
+@click.option("--time-scale", type=click.FloatRange(min=0, min_open=True),
+              help="Accelerated time: N simulated seconds per real second (60: a 5-minute cluster start takes 5 s).")
+def serve(host, port, public_url, db, https, transitions, transition_delay, clock_mode, time_scale):
+    """Run the simulator's HTTP server: the browser pages, the workspace API, the control API (/-/)."""
+    from .clock import ManualClock, RealClock, ScaledClock
     from .httpserver import ServerThread
     from .server import create_app
 
+    if clock_mode == "manual" and time_scale:
+        raise Abort("--clock manual and --time-scale exclude each other")
     ctx = make_context(db)
     ctx.settings.transitions, ctx.settings.transition_delay_s = transitions, transition_delay
+    if clock_mode == "manual" or time_scale:
+        ctx.clock = ManualClock(start=time.time()) if clock_mode == "manual" else ScaledClock(time_scale)
+        ctx.wall_clock = RealClock()  # partners check signature timestamps against real time
     ssl_context = ca_path = None
     if https:
         from .tls import ssl_context_for
@@ -136,6 +146,9 @@ def serve(host, port, public_url, db, https, transitions, transition_delay):
         raise Abort(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     ctx.store.set_meta("public_url", public_url or server.url)
     click.echo(f"Simulator listening on {server.url} (state: {db}); Ctrl-C stops it.")
+    if clock_mode == "manual" or time_scale:
+        click.echo("Clock: manual (POST /-/clock/advance {\"seconds\": N})" if clock_mode == "manual"
+                   else f"Clock: {time_scale:g}x real time")
     if ca_path:
         click.echo(f"TLS CA bundle: {ca_path}\n  export REQUESTS_CA_BUNDLE={ca_path} SSL_CERT_FILE={ca_path}")
     server.serve_forever()

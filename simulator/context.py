@@ -42,10 +42,18 @@ class Context:
     ids: IdGenerator = field(default_factory=IdGenerator)
     settings: Settings = field(default_factory=Settings)
     session: requests.Session = field(default_factory=requests.Session)
+    # Wall time for what crosses the wire (request-signature timestamps): a partner checks them
+    # against its own clock, so a manual or accelerated simulator clock must not leak into them.
+    # None: the same clock as ``clock`` (tests hand both sides one manual clock).
+    wall_clock: RealClock | ManualClock | None = None
 
     def __post_init__(self):
         # Never pick up proxies from the environment: partner calls stay where they were aimed.
         self.session.trust_env = False
+
+    @property
+    def wall(self):
+        return self.wall_clock or self.clock
 
     @property
     def public_url(self) -> str:

@@ -127,7 +127,7 @@ class PartnerClient:
         while True:  # bounded: one attempt plus one per retry delay
             attempt += 1
             headers = self.headers(partner, language)
-            headers.update(signing.sign(partner.signing_secret, method, signed_path, data, self.ctx.clock.now()))
+            headers.update(signing.sign(partner.signing_secret, method, signed_path, data, self.ctx.wall.now()))
             self._attempt(result, method, url, headers, data, attempt, partner, workspace_id, flow_id)
             if not _retryable(result.status, result.error) or not delays:
                 break

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import ssl
+import time
 
 import pytest
 import requests
@@ -87,3 +88,24 @@ def test_a_silent_client_does_not_stall_the_https_server(https_sim):
     with socket.create_connection(("127.0.0.1", server.port)):  # connects, never starts a handshake
         answer = requests.get(server.url + "/-/health", verify=ca_path, timeout=3)
     assert answer.status_code == 200 and answer.json()["status"] == "ok"
+
+
+@pytest.mark.parametrize("args,clock,message", [
+    (["--time-scale", "60"], "ScaledClock", "Clock: 60x real time"),
+    (["--clock", "manual"], "ManualClock", "Clock: manual"),
+])
+def test_serve_clock_modes_keep_signatures_on_wall_time(tmp_path, monkeypatch, args, clock, message):
+    started = {}
+
+    def fake_forever(self):
+        started["ctx"] = self._server.app.config["PCSIM_CONTEXT"]
+    monkeypatch.setattr(ServerThread, "serve_forever", fake_forever)
+    result = CliRunner().invoke(cli.main, ["serve", "--port", "0", "--db", str(tmp_path / "s.db"), *args])
+    assert result.exit_code == 0, result.output
+    ctx = started["ctx"]
+    assert type(ctx.clock).__name__ == clock and message in result.output
+    ctx.clock.advance(7200)  # two simulated hours later, signatures still carry the real time
+    assert abs(ctx.wall.now() - time.time()) < 5 and ctx.clock.now() - time.time() > 7000
+    both = CliRunner().invoke(cli.main, ["serve", "--port", "0", "--db", str(tmp_path / "s.db"), "--clock", "manual",
+                                         "--time-scale", "2"])
+    assert both.exit_code == 2 and "exclude each other" in both.output
