@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from ..context import Context
 from ..errors import Invalid, NotFound
-from . import rules
+from ..sqlengine import Actor
+from . import rules, sql
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -156,7 +157,7 @@ def _compute_wait(ctx: Context, task: dict, workspace_id: int, started_job_clust
     return 0.0, {}  # serverless / SQL warehouse tasks
 
 
-def _plan(ctx: Context, spec: dict, tasks: list[dict], workspace_id: int, now: float) -> list[dict]:
+def _plan(ctx: Context, spec: dict, tasks: list[dict], workspace_id: int, now: float, actor) -> list[dict]:
     ends: dict[str, dict] = {}
     plans = []
     started_job_clusters: set = set()
@@ -176,6 +177,7 @@ def _plan(ctx: Context, spec: dict, tasks: list[dict], workspace_id: int, now: f
                 plan.update(start=start, end=start, result="FAILED", cluster_error=_cluster_error(outcome),
                             cluster=cluster)
             else:
+                outcome.update(sql.run(ctx, workspace_id=workspace_id, actor=actor, task=task, outcome=outcome))
                 duration = float(outcome.get("duration_s", _setting(ctx, "task_duration_s", 20.0)))
                 plan.update(start=start, end=start + duration, result=outcome.get("result_state", "SUCCESS"),
                             cluster=cluster)
@@ -195,7 +197,7 @@ def _cluster_error(outcome: dict) -> dict:
 
 
 def submit(ctx: Context, *, workspace_id: int, creator: str, spec: dict, job_id: int | None = None,
-           run_type: str = "SUBMIT_RUN") -> int:
+           run_type: str = "SUBMIT_RUN", creator_is_admin: bool = False) -> int:
     """Create a run (one-time submit or a job's run); returns its run id. Idempotent by token."""
     ensure(ctx)
     token = spec.get("idempotency_token")
@@ -211,7 +213,7 @@ def submit(ctx: Context, *, workspace_id: int, creator: str, spec: dict, job_id:
         raise Invalid("timeout_seconds must be a non-negative integer")
     tasks = _normalise_tasks(spec)
     now = ctx.clock.now()
-    plans = _plan(ctx, spec, tasks, workspace_id, now)
+    plans = _plan(ctx, spec, tasks, workspace_id, now, Actor(creator, creator_is_admin))
     run_id = ctx.ids.int64() >> 10  # ~2**53: big like Databricks' run ids
     number = None
     if job_id is not None:
@@ -434,6 +436,8 @@ def get_output(ctx: Context, workspace_id: int, run_id: int, base_url: str = "")
             out["error_trace"] = outcome["error_trace"]
     if "notebook_task" in spec and result == "SUCCESS":
         out["notebook_output"] = {"result": outcome.get("notebook_output", ""), "truncated": False}
+    if outcome.get("sql_output") and result == "SUCCESS":
+        out["sql_output"] = outcome["sql_output"]
     if ("spark_python_task" in spec or "python_wheel_task" in spec) and outcome.get("logs") is not None:
         out["logs"], out["logs_truncated"] = outcome["logs"], False
     return out
@@ -520,7 +524,8 @@ def delete_job(ctx: Context, workspace_id: int, job_id: int) -> None:
         db.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,))
 
 
-def run_now(ctx: Context, *, workspace_id: int, creator: str, job_id: int, params: dict) -> tuple[int, int]:
+def run_now(ctx: Context, *, workspace_id: int, creator: str, job_id: int, params: dict,
+            creator_is_admin: bool = False) -> tuple[int, int]:
     job = get_job(ctx, workspace_id, job_id)
     settings = json.loads(json.dumps(job["settings"]))
     notebook_params = params.get("notebook_params") or params.get("job_parameters") or {}
@@ -529,6 +534,7 @@ def run_now(ctx: Context, *, workspace_id: int, creator: str, job_id: int, param
             task["notebook_task"]["base_parameters"] = {**task["notebook_task"].get("base_parameters", {}),
                                                         **notebook_params}
     spec = {**settings, "run_name": settings.get("name"), "idempotency_token": params.get("idempotency_token")}
-    run_id = submit(ctx, workspace_id=workspace_id, creator=creator, spec=spec, job_id=job_id, run_type="JOB_RUN")
+    run_id = submit(ctx, workspace_id=workspace_id, creator=creator, spec=spec, job_id=job_id, run_type="JOB_RUN",
+                    creator_is_admin=creator_is_admin)
     number = ctx.store.one("SELECT number_in_job FROM runs WHERE run_id = ?", (run_id,))["number_in_job"]
     return run_id, number

@@ -5,7 +5,8 @@ wildcards; all given fields must match; matching rules combine, newer ones overr
 (SUCCESS, FAILED, ...), ``error`` and ``error_trace``, ``notebook_output`` (the notebook's
 ``dbutils.notebook.exit`` value), ``pending_s`` (how long the task waits for compute; a huge value
 keeps a run stuck in PENDING), or ``cluster_error`` (the cluster fails to start: the run ends
-INTERNAL_ERROR with a CLUSTER_ERROR / CLOUD_FAILURE termination reason). Without a matching rule
+INTERNAL_ERROR with a CLUSTER_ERROR / CLOUD_FAILURE termination reason), or ``sql`` (statements the
+task really runs on the SQL engine, e.g. a notebook's SQL cells). Without a matching rule
 a task succeeds after the default duration.
 """
 from __future__ import annotations
@@ -26,7 +27,7 @@ CREATE TABLE IF NOT EXISTS run_rules (
 """
 MATCH_KEYS = ("run_name", "task_key", "notebook_path", "python_file", "package_name", "workspace_id")
 OUTCOME_KEYS = ("duration_s", "result_state", "error", "error_trace", "notebook_output", "pending_s",
-                "cluster_error", "logs")
+                "cluster_error", "logs", "sql")
 RESULT_STATES = ("SUCCESS", "FAILED", "SUCCESS_WITH_FAILURES", "TIMEDOUT", "CANCELED")
 
 
@@ -46,6 +47,8 @@ def add(ctx: Context, rule: dict) -> dict:
         value = outcome.get(key)
         if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0):
             raise Invalid(f"{key} must be a non-negative number of seconds")
+    if "sql" in outcome and not (isinstance(outcome["sql"], str) and outcome["sql"].strip()):
+        raise Invalid("sql must be SQL text (one or more statements separated by ;)")
     if "cluster_error" in outcome and not isinstance(outcome["cluster_error"], (str, dict)):
         raise Invalid("cluster_error is a message, or {code, type, message}")
     with ctx.store.atomic() as db:

@@ -247,6 +247,7 @@ class RunRuleParams(Schema):
     error_trace = Str()
     notebook_output = Str()
     logs = Str()
+    sql = Str()
     cluster_error = fields.Raw()
 
 

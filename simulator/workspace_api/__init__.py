@@ -24,14 +24,14 @@ from werkzeug.exceptions import HTTPException
 from .. import __version__, control, faults
 from . import auth, jobs, scim
 from . import clusters, compute_control, secrets, selftest, tokens, warehouses
-from . import commands, statements, unity_catalog
+from . import commands, queries, statements, unity_catalog
 from .errors import STATUS_CODES, ApiError
 
 log = logging.getLogger(__name__)
 
 BLUEPRINTS = [control.blp, auth.blp, scim.blp, jobs.blp, compute_control.blp, warehouses.blp, clusters.blp,
               tokens.blp, secrets.blp, selftest.blp]
-BLUEPRINTS += [statements.blp, commands.blp, unity_catalog.blp]
+BLUEPRINTS += [statements.blp, commands.blp, unity_catalog.blp, queries.blp]
 API_PREFIXES = ("/api/", "/oidc/", "/.well-known/", "/-/")
 _PREFIX = re.compile(r"^/w/(\d+)(/.*)?$")
 

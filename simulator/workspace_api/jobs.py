@@ -45,7 +45,8 @@ def _run_id(data: dict) -> int:
 @route("/runs/submit", "POST")
 def runs_submit():
     """One-time run: tasks with dependencies and compute; the same idempotency_token gives the same run."""
-    return jsonify({"run_id": model.submit(ctx(), workspace_id=workspace_id(), creator=_creator(), spec=body())})
+    return jsonify({"run_id": model.submit(ctx(), workspace_id=workspace_id(), creator=_creator(), spec=body(),
+                                           creator_is_admin=principal().is_admin)})
 
 
 @route("/runs/get", "GET")
@@ -120,7 +121,8 @@ def jobs_update():
 def jobs_run_now():
     data = body()
     run_id, number = model.run_now(ctx(), workspace_id=workspace_id(), creator=_creator(),
-                                   job_id=required(data, "job_id", int), params=data)
+                                   job_id=required(data, "job_id", int), params=data,
+                                   creator_is_admin=principal().is_admin)
     return jsonify({"run_id": run_id, "number_in_job": number})
 
 

@@ -209,3 +209,37 @@ def test_run_rules_control_api(sim):
     assert ok.status_code == 201
     assert requests.get(f"{sim.url}/-/run-rules", timeout=5).json()["rules"][0]["duration_s"] == 5
     assert requests.delete(f"{sim.url}/-/run-rules", timeout=5).json() == {"removed": 1}
+
+
+def test_sql_task_and_scripted_sql_cells_run_on_the_sql_engine(sim, world, double):
+    writer = [{"permission": p} for p in ("USE_CATALOG", "USE_SCHEMA", "SELECT", "CREATE_TABLE", "MODIFY")]
+    payload = connect_partner(world, double, data_permissions=writer)
+    sp_client = sdk(sim.url, token=payload["user_info"]["auth"]["personal_access_token"], auth_type="pat")
+    warehouse = payload["cluster_id"]
+    create = sp_client.api_client.do("POST", "/api/2.0/sql/queries", body={"query": {
+        "display_name": "daily totals", "warehouse_id": warehouse, "catalog": "main",
+        "query_text": "CREATE TABLE main.default.daily AS SELECT 1 AS day, 42 AS total"}})
+    denied = sp_client.api_client.do("POST", "/api/2.0/sql/queries", body={"query": {
+        "display_name": "other catalog", "warehouse_id": warehouse, "query_text": "SELECT * FROM sales.default.x"}})
+    rules.add(world, {"match": {"task_key": "append"}, "sql": "INSERT INTO main.default.daily VALUES (2, 58)"})
+    waiter = sp_client.jobs.submit(run_name="sql", tasks=[
+        j.SubmitTask(task_key="create", sql_task=j.SqlTask(warehouse_id=warehouse,
+                                                           query=j.SqlTaskQuery(query_id=create["id"]))),
+        j.SubmitTask(task_key="append", depends_on=after("create"), notebook_task=j.NotebookTask(notebook_path="/n"),
+                     new_cluster=CLUSTER),
+        j.SubmitTask(task_key="denied", sql_task=j.SqlTask(warehouse_id=warehouse,
+                                                           query=j.SqlTaskQuery(query_id=denied["id"]))),
+    ])
+    world.clock.advance(1000)
+    run = waiter.result()
+    results = {t.task_key: t.state.result_state for t in run.tasks}
+    assert results == {"create": j.RunResultState.SUCCESS, "append": j.RunResultState.SUCCESS,
+                       "denied": j.RunResultState.FAILED}
+    create_task = next(t for t in run.tasks if t.task_key == "create")
+    output = sp_client.jobs.get_run_output(create_task.run_id)
+    assert output.sql_output.query_output.query_text.startswith("CREATE TABLE main.default.daily")
+    denied_task = next(t for t in run.tasks if t.task_key == "denied")
+    assert "USE CATALOG" in sp_client.jobs.get_run_output(denied_task.run_id).error
+    rows = sp_client.statement_execution.execute_statement(
+        "SELECT day, total FROM main.default.daily ORDER BY day", warehouse_id=warehouse).result.data_array
+    assert rows == [["1", "42"], ["2", "58"]]
