@@ -14,6 +14,7 @@ errors (unknown partner, user not in workspace, ...) raise :class:`~simulator.er
 from __future__ import annotations
 
 import re
+import sqlite3
 import uuid
 from dataclasses import asdict, dataclass, field
 
@@ -283,7 +284,7 @@ def connect(ctx: Context, *, partner_name: str, workspace_id: int, user_email: s
                 "status": "pending", "status_message": "connecting", "created_by": user["id"],
                 "created_at": ctx.clock.now(), "catalog_name": catalog_name,
                 "destination_location": destination_location, "demo": int(demo)})
-        except Exception as exc:  # the UNIQUE(partner, workspace) constraint: someone else was faster
+        except sqlite3.IntegrityError as exc:  # the UNIQUE(partner, workspace) constraint: someone else was faster
             raise Conflict(f"a connection to {partner.name} in workspace {workspace_id} already exists") from exc
         connection_id = db.execute("SELECT last_insert_rowid()").fetchone()[0]
         prov = provisioning.provision(ctx, db, partner=partner, workspace=workspace, connection_id=connection_id,
