@@ -10,6 +10,7 @@ import json
 import threading
 import time
 from collections import deque
+from urllib.parse import quote
 from dataclasses import dataclass, field
 
 from flask import Flask, Response, request
@@ -94,8 +95,17 @@ class PartnerDouble:
             if reply.delay_s:
                 time.sleep(reply.delay_s)
             text = reply.raw if reply.raw is not None else json.dumps(reply.body)
+            text = _echo(text, self.received[-1])
             return Response(text, status=reply.status, content_type=reply.content_type, headers=reply.headers)
         return handle
+
+
+def _echo(text: str, received: dict) -> str:
+    """A misbehaving partner echoing what it got: ``%PAT%``, ``%PAT_URL%`` and ``%AUTH%`` in a reply
+    become the PAT of the request, URL-encoded, and its Authorization header."""
+    pat = ((received["json"] or {}).get("user_info") or {}).get("auth", {}).get("personal_access_token", "")
+    return (text.replace("%PAT_URL%", quote(f"token={pat}", safe="")).replace("%PAT%", pat)
+            .replace("%AUTH%", received["headers"].get("Authorization", "")))
 
 
 def config(base_url: str, **overrides) -> dict:

@@ -17,7 +17,7 @@ import requests
 
 from .. import faults, signing
 from ..context import Context
-from ..masking import mask_body, mask_headers
+from ..masking import Scrubber, credential_parts, mask_body, mask_headers, secret_values
 from ..partners import Partner
 from ..store import dumps
 from .wire import SUCCESS_SCHEMAS, ErrorResponseSchema, Violation, describe, string_values_only, validate_against
@@ -122,22 +122,29 @@ class PartnerClient:
         parts = urlsplit(url)
         signed_path = parts.path + (f"?{parts.query}" if parts.query else "")
         result = CallResult(operation=operation, method=method, url=url)
+        # What Databricks sends on this call, so nothing of it survives in what is kept or shown.
+        scrub = Scrubber(secret_values(body) + credential_parts(partner.authorization_header())
+                         + [partner.basic_password, partner.signing_secret])
         delays = list(self.ctx.settings.retry_delays)
         attempt = 0
         while True:  # bounded: one attempt plus one per retry delay
             attempt += 1
             headers = self.headers(partner, language)
             headers.update(signing.sign(partner.signing_secret, method, signed_path, data, self.ctx.wall.now()))
-            self._attempt(result, method, url, headers, data, attempt, partner, workspace_id, flow_id)
+            self._attempt(result, method, url, headers, data, attempt, partner, workspace_id, flow_id, scrub)
             if not _retryable(result.status, result.error) or not delays:
                 break
             self.ctx.clock.sleep(delays.pop(0))
         result.attempts = attempt
         self._check(result)
+        if scrub.changed:
+            result.violations.append(Violation("body", "must not echo the credentials Databricks sent (they are "
+                                               "masked in what the simulator keeps)", "a PAT, secret or "
+                                               "Authorization value", "warning"))
         self.record_checks(result)
         return result
 
-    def _attempt(self, result, method, url, headers, data, attempt, partner, workspace_id, flow_id):
+    def _attempt(self, result, method, url, headers, data, attempt, partner, workspace_id, flow_id, scrub):
         started = time.perf_counter()
         result.status, result.error, result.text, result.content_type, resp_headers = None, None, "", "", {}
         fault = faults.match(self.ctx, "partner", method, urlsplit(url).path, workspace_id)
@@ -147,9 +154,9 @@ class PartnerClient:
             else:
                 resp = self.ctx.session.request(method, url, headers=headers, data=data or None,
                                                 timeout=self.ctx.settings.partner_timeout_s, allow_redirects=False)
-                result.status, result.text = resp.status_code, resp.text
+                result.status, result.text = resp.status_code, scrub(resp.text)
                 result.content_type = resp.headers.get("Content-Type", "")
-                resp_headers = dict(resp.headers)
+                resp_headers = {k: scrub(v) for k, v in resp.headers.items()}
         except requests.Timeout:
             result.error = f"timeout (no answer within {self.ctx.settings.partner_timeout_s:g}s)"
         except requests.ConnectionError as exc:
@@ -164,8 +171,8 @@ class PartnerClient:
         with self.ctx.store.atomic() as db:
             db["exchanges"].insert({
                 "flow_id": flow_id, "at": self.ctx.clock.now(), "partner_name": partner.name,
-                "workspace_id": workspace_id, "operation": result.operation, "method": method, "url": url,
-                "request_headers": dumps(mask_headers(headers)), "request_body": mask_body(data),
+                "workspace_id": workspace_id, "operation": result.operation, "method": method, "url": scrub(url),
+                "request_headers": dumps(mask_headers(headers)), "request_body": scrub(mask_body(data)),
                 "status": result.status, "response_headers": dumps(mask_headers(resp_headers)),
                 "response_body": mask_body(result.text), "error": result.error,
                 "duration_ms": round(duration_ms, 3), "attempt": attempt, "checks": None,
