@@ -2,7 +2,9 @@
 what is wrong, and a valid file loads into steps with their parameters and expectations."""
 from __future__ import annotations
 
+import json
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -158,3 +160,73 @@ def test_directories_give_their_yaml_files_and_all_problems_come_together(tmp_pa
     assert f"{tmp_path / 'b.yml'}:2: steps: must be a JSON array" in text  # the wire field's message
     assert f"{tmp_path / 'c.yaml'}:1: steps: is required" in text
     assert "a.yaml" not in text
+
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "partners" / "example.json"
+
+
+def partner_file(tmp_path, name="partner.json", **changes) -> Path:
+    config = json.loads(FIXTURE.read_text())
+    config.update(changes)
+    for key in [k for k, v in changes.items() if v is None]:
+        del config[key]
+    (tmp_path / name).write_text(json.dumps(config))
+    return tmp_path / name
+
+
+def test_partner_config_problems_are_malformed_scenarios(tmp_path, monkeypatch):
+    monkeypatch.delenv("PCSIM_TEST_UNSET", raising=False)
+    steps = "steps:\n  - list_connectors:\n"
+    missing = problems(tmp_path, "name: X\npartner: {config: nope.json}\n" + steps)
+    assert missing == [f"2: partner.config: cannot read partner config {tmp_path / 'nope.json'}: "
+                       "No such file or directory"]
+    bad = partner_file(tmp_path, "bad.json", category="GAMES", hostnames=[])
+    assert problems(tmp_path, "name: X\npartner:\n  config: bad.json\n" + steps) == [
+        f"3: partner.config: invalid partner config in {bad}:\n"
+        "  - category: must be one of INGEST, DATA_PREP_AND_TRANSFORM, SECURITY_AND_GOVERNANCE, BI_AND_VIZ, ML, "
+        "DATA_QUALITY, REVERSE_ETL, SEMANTIC_LAYER, DATA_GOVERNANCE (got \"GAMES\")\n"
+        "  - hostnames: must name at least one redirect host (got [])"]
+    (tmp_path / "broken.json").write_text('{"name": "X",\n')
+    [not_json] = problems(tmp_path, "name: X\npartner: {config: broken.json}\n" + steps)
+    assert not_json.startswith(f"2: partner.config: partner config {tmp_path / 'broken.json'} is not valid JSON")
+    (tmp_path / "utf16.json").write_bytes('{"name": "X"}'.encode("utf-16"))
+    [not_utf8] = problems(tmp_path, "name: X\npartner: {config: utf16.json}\n" + steps)
+    assert not_utf8.startswith(f"2: partner.config: partner config {tmp_path / 'utf16.json'} is not UTF-8 text "
+                               "(byte 0xff")
+    env = problems(tmp_path, "name: X\npartner:\n  config: nope.json\n  basic_password: ${env.PCSIM_TEST_UNSET}\n"
+                   "  basic_user: ${users.ada.email}\n" + steps)
+    assert env == [
+        "5: partner.basic_user: unknown variable ${users.ada.email} (the partner section is read before the "
+        "scenario's variables exist: use ${env.NAME} or ${random.KIND})",
+        "4: partner.basic_password: environment variable PCSIM_TEST_UNSET is not set (used as ${env.PCSIM_TEST_UNSET})",
+        f"3: partner.config: cannot read partner config {tmp_path / 'nope.json'}: No such file or directory"]
+    assert problems(tmp_path, "name: X\npartner: {config: '${env.HOME}/p.json'}\n" + steps) == [
+        "2: partner.config: ${env.HOME} is not expanded here (variables work in base_url, basic_user, "
+        "basic_password, authorization, signing_secret)"]
+    # a partner from the command line replaces the section: nothing of it is checked
+    assert load_file(write(tmp_path, "name: X\npartner: {config: nope.json}\n" + steps), partner_given=True)
+
+
+def test_partner_config_is_found_next_to_the_scenario_and_base_url_overrides(tmp_path, monkeypatch):
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "partners").mkdir()
+    partner_file(tmp_path / "partners", "p.json", base_url=None)
+    monkeypatch.chdir(tmp_path / "partners")  # not the scenario's directory
+    monkeypatch.setenv("PCSIM_TEST_URL", "http://127.0.0.1:5000")
+    text = ("name: X\npartner: {config: ../partners/p.json, base_url: '${env.PCSIM_TEST_URL}'}\n"
+            "steps:\n  - list_connectors:\n")
+    assert load_file(write(tmp_path / "scenarios", text)).partner["config"] == "../partners/p.json"
+    without = "name: X\npartner: {config: ../partners/p.json}\nsteps:\n  - list_connectors:\n"
+    [problem] = problems(tmp_path / "scenarios", without)
+    assert problem.startswith(f"2: partner.config: invalid partner config in {tmp_path / 'partners' / 'p.json'}:\n"
+                              "  - base_url: is required")
+
+
+def test_non_utf8_scenario_files_are_clean_errors(tmp_path):
+    (tmp_path / "bin.yaml").write_bytes(b"\xff\xfe")
+    (tmp_path / "late.yaml").write_bytes(b"name: X\nsteps:\n  - list_connectors: {}  # caf\xe9\n")
+    with pytest.raises(ScenarioError) as info:
+        load_paths([tmp_path])
+    assert [str(p) for p in info.value.problems] == [
+        f"{tmp_path / 'bin.yaml'}:1: not UTF-8 text (byte 0xff); save the file as UTF-8",
+        f"{tmp_path / 'late.yaml'}:3: not UTF-8 text (byte 0xe9); save the file as UTF-8"]

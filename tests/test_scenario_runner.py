@@ -188,7 +188,7 @@ def test_skips_setup_errors_and_state_expectations(ctx, serve_partner, tmp_path)
             connect: {user: ada}
             expect: {connection: stale}
         """, "state.yaml"))
-    broken = load_file(write(tmp_path, "name: No such file\npartner: {config: nope.json}\n"
+    broken = load_file(write(tmp_path, "name: Not registered\npartner: {name: Nobody}\n"
                                        "steps:\n  - list_connectors:\n", "setup.yaml"))
     result = run_scenarios(ctx, [skipped, stepwise], partner=spec)
     skip, state = result.scenarios
@@ -199,9 +199,11 @@ def test_skips_setup_errors_and_state_expectations(ctx, serve_partner, tmp_path)
     assert (result.steps("passed"), result.steps("failed"), result.steps("skipped")) == (2, 1, 1)
     assert not result.ok
 
-    setup = run_scenarios(ctx, [broken]).scenarios[0]  # the file's own partner section
+    setup = run_scenarios(ctx, [broken]).scenarios[0]  # a registered name: only the state file knows
     assert setup.status == "failed" and setup.steps[0].error and setup.steps[0].title == "0. setup"
-    assert setup.steps[0].reason.startswith(f"cannot read partner config {tmp_path / 'nope.json'}")
+    assert setup.steps[0].reason == ("partner: no partner named 'Nobody' is registered in this state file "
+                                     "(registered: Example Partner); register it first (pcsim partners add FILE, "
+                                     "same --db) or give partner: {config: FILE}")
 
 
 def test_the_readme_format_example_runs(ctx, serve_partner, tmp_path, monkeypatch):
@@ -291,3 +293,52 @@ def test_workspace_api_step_errors_are_caught_before_running(tmp_path):
     with pytest.raises(ScenarioError) as info:
         load_paths([stranger])
     assert "unknown user 'nobody'" in str(info.value) and "unknown workspace 'elsewhere'" in str(info.value)
+
+
+def test_partner_problems_are_usage_errors_before_anything_runs(run_cli, tmp_path, fast_dir, monkeypatch):
+    """A scenario's unusable partner section (missing or invalid config, unset ${env.X}) and an unusable
+    --partner-config are exit 2 with the file and the problem, not failed runs (exit 1)."""
+    from simulator.store import Store
+
+    monkeypatch.delenv("PCSIM_TEST_UNSET", raising=False)
+    config = json.loads(FIXTURE.read_text())
+    (tmp_path / "invalid.json").write_text(json.dumps({**config, "new_user_action": "shrug"}))
+    (tmp_path / "latin1.json").write_bytes(FIXTURE.read_bytes().replace(b'"name": "Example Partner"',
+                                                                       b'"name": "Caf\xe9 Partner"'))
+    steps = "steps:\n  - list_connectors:\n"
+    write(tmp_path, "name: missing\npartner: {config: nope.json}\n" + steps, "a.yaml")
+    write(tmp_path, "name: invalid\npartner: {config: invalid.json}\n" + steps, "b.yaml")
+    write(tmp_path, "name: env\npartner:\n  config: FIXTURE\n  basic_password: ${env.PCSIM_TEST_UNSET}\n" + steps,
+          "c.yaml")
+    write(tmp_path, "name: latin-1\npartner: {config: latin1.json}\n" + steps, "d.yaml")
+    db = fast_dir / "state.db"
+    result = run_cli("run", tmp_path, db=db)
+    assert result.exit_code == 2, result.output
+    lines = result.output.splitlines()
+    assert lines[:2] == ["Error: malformed scenario:",
+                         f"{tmp_path / 'a.yaml'}:2: partner.config: cannot read partner config "
+                         f"{tmp_path / 'nope.json'}: No such file or directory"]
+    assert lines[2:4] == [f"{tmp_path / 'b.yaml'}:2: partner.config: invalid partner config in "
+                          f"{tmp_path / 'invalid.json'}:",
+                          '  - new_user_action: must be one of auto_add, invite, not_found, error (got "shrug")']
+    assert lines[4] == (f"{tmp_path / 'c.yaml'}:4: partner.basic_password: environment variable PCSIM_TEST_UNSET "
+                        "is not set (used as ${env.PCSIM_TEST_UNSET})")
+    assert lines[5].startswith(f"{tmp_path / 'd.yaml'}:2: partner.config: partner config {tmp_path / 'latin1.json'} "
+                               "is not UTF-8 text (byte 0xe9") and len(lines) == 6
+    assert Store(db).count("exchanges") == 0 and Store(db).count("workspaces", "display_name LIKE '%/%'") == 0
+
+    good = write(fast_dir, "name: ok\npartner: {config: FIXTURE}\n" + steps, "ok.yaml")
+    for command in (["run", good], ["certify"]):
+        for name, why in (("invalid.json", f"invalid partner config in {tmp_path / 'invalid.json'}:"),
+                          ("latin1.json", f"partner config {tmp_path / 'latin1.json'} is not UTF-8")):
+            result = run_cli(*command, "--partner-config", tmp_path / name, db=db)
+            assert result.exit_code == 2 and result.output.startswith(f"Error: {why}"), result.output
+    assert Store(db).count("exchanges") == 0
+
+
+def test_non_utf8_scenario_file_is_a_clean_usage_error(run_cli, tmp_path):
+    (tmp_path / "bin.yaml").write_bytes(b"\xff\xfe")
+    result = run_cli("run", tmp_path / "bin.yaml")
+    assert result.exit_code == 2
+    assert result.output == ("Error: malformed scenario:\n"
+                             f"{tmp_path / 'bin.yaml'}:1: not UTF-8 text (byte 0xff); save the file as UTF-8\n")

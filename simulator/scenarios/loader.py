@@ -1,17 +1,22 @@
 """Reading scenario files: YAML with line numbers, checked with the marshmallow schemas of
-:mod:`.schema` and for references (users, workspaces, variables), so a malformed scenario is
-rejected (file, line, problem) before anything runs. The format is documented in the README.
+:mod:`.schema`, for references (users, workspaces, variables) and for the partner section (its
+config file readable and valid, its ``${env.NAME}`` set), so a malformed scenario is rejected (file,
+line, problem) before anything runs. The format is documented in the README.
 """
 from __future__ import annotations
 
 import difflib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 from marshmallow import ValidationError
 
+from .. import partners
+from ..errors import Invalid
+from ..ids import IdGenerator
 from . import templating
 from .schema import CAPTURE_SOURCES, STEP_KINDS, VOCABULARY, ScenarioSchema  # noqa: F401 - re-exported
 
@@ -215,9 +220,14 @@ def load_file(path: str | Path, *, partner_given: bool = False) -> Scenario:
     """Read, validate and check one scenario file; raises :class:`ScenarioError` with every problem."""
     path = Path(path)
     try:
-        text = path.read_text()
+        data = path.read_bytes()
     except OSError as exc:
         raise ScenarioError([Problem(path, None, f"cannot read: {exc.strerror}")]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([Problem(path, data[:exc.start].count(b"\n") + 1, f"not UTF-8 text (byte "
+                                     f"{data[exc.start]:#04x}); save the file as UTF-8")]) from None
     raw = parse_yaml(text, path)
     if not isinstance(raw, dict):
         raise ScenarioError([Problem(path, getattr(raw, "line", 1), "a scenario file is a YAML mapping "
@@ -254,6 +264,53 @@ def _build(path: Path, raw: LineDict, data: dict) -> Scenario:
 
 
 BUILTINS = ("domain", "scenario", "partner.name")
+RENDERED_PARTNER_KEYS = ("base_url", "basic_user", "basic_password", "authorization", "signing_secret")
+
+
+def partner_config_problem(path: str | Path, base_url: str | None = None) -> str | None:
+    """Why the partner config file at ``path`` cannot be used (None when it can): unreadable, not
+    UTF-8, not JSON, or invalid for :func:`simulator.partners.validate_config`; ``base_url`` (an
+    override) stands in for the file's own."""
+    try:
+        config = partners.read_config_file(path)
+    except Invalid as exc:
+        return str(exc)
+    except UnicodeDecodeError as exc:
+        return f"partner config {path} is not UTF-8 text (byte {exc.object[exc.start]:#04x}); save it as UTF-8 JSON"
+    if base_url is not None and isinstance(config, dict):
+        config = {**config, "base_url": base_url}
+    try:
+        partners.validate_config(config, str(path))
+    except Invalid as exc:
+        return str(exc)
+    return None
+
+
+def _check_partner(s: Scenario, problem) -> None:
+    """The partner section as the runner will use it: only ``${env.NAME}`` (set) and ``${random.*}``
+    in the values it renders, and a config file (relative to the scenario) that loads and validates."""
+    spec = s.partner or {}
+    for key, value in spec.items():
+        for name in templating.references(value):
+            if key not in RENDERED_PARTNER_KEYS:
+                problem(["partner", key], f"partner.{key}: ${{{name}}} is not expanded here (variables work in "
+                        f"{', '.join(RENDERED_PARTNER_KEYS)})")
+            elif name.startswith("env.") and name[len("env."):] not in os.environ:
+                problem(["partner", key], f"partner.{key}: environment variable {name[len('env.'):]} is not set "
+                        f"(used as ${{{name}}})")
+            elif not name.startswith("env.") and not (name.startswith("random.") and templating.is_known(name, set())):
+                problem(["partner", key], f"partner.{key}: unknown variable ${{{name}}} (the partner section is "
+                        "read before the scenario's variables exist: use ${env.NAME} or ${random.KIND})")
+    if "config" in spec and not templating.references(spec["config"]):
+        base_url = spec.get("base_url")
+        if base_url is not None and templating.references(base_url):
+            try:
+                base_url = templating.Scope(IdGenerator()).render(base_url)
+            except templating.TemplateError:
+                return  # reported above
+        why = partner_config_problem((s.path.parent / spec["config"]).resolve(), base_url)
+        if why:
+            problem(["partner", "config"], f"partner.config: {why}")
 
 
 def _check(s: Scenario, raw: LineDict, partner_given: bool) -> list[Problem]:
@@ -279,7 +336,8 @@ def _check(s: Scenario, raw: LineDict, partner_given: bool) -> list[Problem]:
                 if user not in s.users:
                     problem(["workspaces", alias, role], f"workspaces.{alias}.{role}: unknown user {user!r} "
                             f"(declared users: {', '.join(s.users) or 'none'})")
-    _check_refs(s.partner or {}, known, lambda m: problem(["partner"], m))
+    if not partner_given:  # a partner given on the command line replaces the file's section
+        _check_partner(s, problem)
     default_ws = next(iter(s.workspaces), None)
     seen_redirect = False
     for step in s.steps:

@@ -20,14 +20,14 @@ from .. import faults
 from .. import partners as partner_registry
 from .. import workspaces
 from ..context import Context
-from ..errors import Invalid, PcsimError
+from ..errors import Invalid, NotFound, PcsimError
 from ..jobs import rules
 from ..ids import IdGenerator
 from ..partners import Partner
 from ..partnerconnect import flows, probe, provisioning, redirects
 from . import expectations, templating
 from .expectations import Check
-from .loader import Scenario, Step
+from .loader import Scenario, Step, partner_config_problem
 
 REGIONS = {"aws": "us-west-2", "azure": "westus2", "gcp": "us-central1"}
 # What Partner Connect provisioned in a workspace (not what a partner later created through the
@@ -203,6 +203,9 @@ class Runner:
             self._tmp = None
 
     def run(self, scenarios: list[Scenario]) -> RunResult:
+        """Run the scenarios; a partner config given to the run (``--partner-config``) that cannot be
+        used raises :class:`~simulator.errors.Invalid` before anything runs (the loader checks the files')."""
+        self._check_given_partner()
         result = RunResult(seed=self.seed)
         for scenario in scenarios:
             result.scenarios.append(self.run_scenario(scenario))
@@ -211,6 +214,20 @@ class Runner:
         return result
 
     # ------------------------------------------------------------ partner
+
+    def _check_given_partner(self) -> None:
+        spec = self.partner
+        if spec.config is None:
+            return
+        base_url = None
+        if spec.base_url is not None and not self.example_partner:  # the runner registers it with this base_url
+            try:
+                base_url = templating.Scope(IdGenerator()).render(spec.base_url)
+            except templating.TemplateError as exc:
+                raise Invalid(f"base URL: {exc}") from None
+        why = partner_config_problem(spec.config, base_url)
+        if why:
+            raise Invalid(why)
 
     def _partner(self, scenario: Scenario) -> Partner:
         file_spec = PartnerSpec(**(scenario.partner or {}))
@@ -234,7 +251,13 @@ class Runner:
                 raise ScenarioSetupError(f"partner config {spec.config} is not a JSON object")
             source = f"scenario:{Path(str(spec.config)).name}"
         else:
-            existing = partner_registry.get(self.ctx, spec.name)
+            try:
+                existing = partner_registry.get(self.ctx, spec.name)
+            except NotFound:  # only knowable at run time: the registry is in the state file
+                known = ", ".join(p.name for p in partner_registry.list_partners(self.ctx)) or "none"
+                raise ScenarioSetupError(f"partner: no partner named {spec.name!r} is registered in this state file "
+                                         f"(registered: {known}); register it first (pcsim partners add FILE, same "
+                                         "--db) or give partner: {config: FILE}") from None
             if not self.example_partner and not any(creds.values()):
                 self._registered[key] = existing.name
                 return existing  # a registered partner, used as it is

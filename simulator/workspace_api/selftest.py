@@ -27,8 +27,9 @@ from flask import jsonify
 from flask_smorest import Blueprint
 
 from .. import partners
-from ..errors import Invalid, PcsimError
+from ..errors import Conflict, Invalid, PcsimError
 from ..partnerconnect import flows
+from ..partnerconnect.wire import CATEGORIES
 from ..store import dumps
 from .common import body, ctx, principal, workspace_id
 from .errors import ApiError, not_found, permission_denied
@@ -100,6 +101,9 @@ def translate(selftest: dict, *, workspace: int, partner_id: str) -> dict:
         value = selftest.get(key)
         if isinstance(value, str) and value and not (value.startswith(("http://", "https://")) and urlsplit(value).netloc):
             problems.append(f"{key}: must be an absolute http(s) URL (got {value!r})")
+    category = selftest.get("category")
+    if isinstance(category, str) and category.strip() and category not in CATEGORIES:
+        problems.append(f"category: must be one of {', '.join(CATEGORIES)} (got {category!r})")
     kind_name = selftest.get("integration_type")
     if isinstance(kind_name, str) and kind_name and kind_name not in INTEGRATION_TYPES:
         problems.append(f"integration_type: must be one of {', '.join(INTEGRATION_TYPES)} (got {kind_name!r})")
@@ -181,11 +185,15 @@ def _require_admin():
 
 
 def _rows() -> list[dict]:
-    """The workspace's self-testing partners (rows whose partner was removed elsewhere are dropped)."""
+    """The workspace's self-testing partners. Rows whose partner was removed elsewhere, or replaced by
+    a partner that is not this workspace's self-testing partner (``pcsim partners add --replace``), are
+    dropped: that registration is no longer this API's to update or delete."""
     c = ctx()
     _ensure(c)
     with c.store.atomic() as db:
-        db.execute("DELETE FROM self_test_partners WHERE partner_name NOT IN (SELECT name FROM partners)")
+        db.execute("DELETE FROM self_test_partners WHERE NOT EXISTS (SELECT 1 FROM partners p WHERE "
+                   "p.name = self_test_partners.partner_name AND p.source = 'self-test' "
+                   "AND p.self_test_workspace_id = self_test_partners.workspace_id)")
     return c.store.query("SELECT * FROM self_test_partners WHERE workspace_id = ? ORDER BY created_at",
                          (workspace_id(),))
 
@@ -205,15 +213,26 @@ def _config(partner_id: str) -> dict:
 
 
 def _check_name_free(name: str, current: str | None = None) -> None:
-    if name != current and ctx().store.one("SELECT name FROM partners WHERE name = ?", (name,)):
-        raise ApiError(400, "RESOURCE_ALREADY_EXISTS", f"A partner named {name!r} already exists in the simulator; "
-                       "choose another name for the self-testing partner")
+    """409 unless ``name`` is free or is this workspace's own self-testing partner ``current``: a
+    partner registered otherwise (CLI, fixtures, scenarios) or another workspace's self-testing
+    partner is never taken over."""
+    row = ctx().store.one("SELECT source, self_test_workspace_id FROM partners WHERE name = ?", (name,))
+    if row is None or (name == current and row["source"] == "self-test"
+                       and row["self_test_workspace_id"] == workspace_id()):
+        return
+    owner = ("the self-testing partner of another workspace" if row["source"] == "self-test"
+             else f"registered with source {row['source']!r}, not a self-testing partner")
+    raise ApiError(409, "RESOURCE_ALREADY_EXISTS", f"A partner named {name!r} already exists in the simulator "
+                   f"({owner}); choose another name for the self-testing partner")
 
 
 def _register(config: dict, partner_id: str, replace: bool) -> None:
     try:
         partners.register(ctx(), config, source="self-test", self_test_workspace_id=workspace_id(),
                           authorization=authorization_for(ctx(), workspace_id(), partner_id), replace=replace)
+    except Conflict:  # registered by someone else since the name check
+        raise ApiError(409, "RESOURCE_ALREADY_EXISTS", f"A partner named {config['name']!r} already exists in the "
+                       "simulator; choose another name for the self-testing partner") from None
     except PcsimError as exc:
         raise ApiError(400, "INVALID_PARAMETER_VALUE", str(exc)) from None
 
@@ -232,7 +251,7 @@ def create():
     who = _require_admin()
     existing = _rows()
     if existing:
-        raise ApiError(400, "RESOURCE_ALREADY_EXISTS",
+        raise ApiError(409, "RESOURCE_ALREADY_EXISTS",
                        f"Only one self-testing partner can be active in a workspace: this one already has "
                        f"{existing[0]['partner_name']!r} (id {existing[0]['id']}); update or delete it first")
     c = ctx()

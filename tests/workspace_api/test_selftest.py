@@ -59,7 +59,8 @@ def test_self_test_partner_end_to_end(sim, world, double):
     partner_id = created.json()["id"]
     assert re.fullmatch(r"[0-9A-F]{15}", partner_id)
     again = api.create(cli_config(double.url, name="Another"))
-    assert again.status_code == 400 and "Only one self-testing partner" in again.json()["message"]
+    assert again.status_code == 409 and again.json()["error_code"] == "RESOURCE_ALREADY_EXISTS"
+    assert "Only one self-testing partner" in again.json()["message"]
     assert api.get().json() == {"partners": [{"id": partner_id, "name": "Self Test Double"}]}
     assert Api(sim.url, user_pat(world, workspace_id=WS_GCP)).get().json() == {}  # "partners" left out
 
@@ -135,8 +136,63 @@ def test_self_test_api_refuses_non_admins_and_bad_configs(sim, world, double, pa
     other_origin = api.create(cli_config(double.url, delete_url="http://elsewhere.example/delete"))
     assert other_origin.status_code == 400 and "same scheme, host and port" in other_origin.json()["message"]
     taken = api.create(cli_config(double.url, name="Double"))  # the name of a registered partner
-    assert taken.status_code == 400 and taken.json()["error_code"] == "RESOURCE_ALREADY_EXISTS"
+    assert taken.status_code == 409 and taken.json() == {
+        "error_code": "RESOURCE_ALREADY_EXISTS",
+        "message": "A partner named 'Double' already exists in the simulator (registered with source 'cli', not a "
+                   "self-testing partner); choose another name for the self-testing partner"}
     assert api.get().json() == {}
+    assert partners.get(world, "Double").source == "cli"
+
+
+def test_every_config_problem_is_listed_in_one_pass_including_the_category(sim, world, double):
+    api = Api(sim.url, user_pat(world))
+    bad = api.create({"partner": {"name": "X", "category": "BI", "connect_url": "ftp://x/connect",
+                                  "integration_type": "EVERYTHING"}})
+    assert bad.status_code == 400 and bad.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    message = bad.json()["message"]
+    for expected in ("sign_up_url: is required", "connect_url: must be an absolute", "integration_type: must be one of",
+                     "category: must be one of INGEST, DATA_PREP_AND_TRANSFORM, SECURITY_AND_GOVERNANCE, BI_AND_VIZ, "
+                     "ML, DATA_QUALITY, REVERSE_ETL, SEMANTIC_LAYER, DATA_GOVERNANCE (got 'BI')"):
+        assert expected in message, message
+    only_category = api.create(cli_config(double.url, category="BI"))
+    assert only_category.status_code == 400
+    assert only_category.json()["message"] == ("invalid self-testing partner config:\n  - category: must be one of "
+                                               "INGEST, DATA_PREP_AND_TRANSFORM, SECURITY_AND_GOVERNANCE, BI_AND_VIZ, "
+                                               "ML, DATA_QUALITY, REVERSE_ETL, SEMANTIC_LAYER, DATA_GOVERNANCE "
+                                               "(got 'BI')")
+    with pytest.raises(Invalid, match="category: must be one of"):
+        selftest.translate(cli_config(double.url, category="BI"), workspace=WS_AWS, partner_id="A")
+
+
+def test_self_test_names_never_take_over_or_get_taken_over(sim, world, double):
+    from databricks.sdk.errors import ResourceAlreadyExists
+
+    aws, gcp = Api(sim.url, user_pat(world)), Api(sim.url, user_pat(world, workspace_id=WS_GCP))
+    partner_id = aws.create(cli_config(double.url)).json()["id"]
+    other_ws = gcp.create(cli_config(double.url))  # another workspace's self-testing partner has the name
+    assert other_ws.status_code == 409 and other_ws.json()["message"] == (
+        "A partner named 'Self Test Double' already exists in the simulator (the self-testing partner of another "
+        "workspace); choose another name for the self-testing partner")
+    gcp_id = gcp.create(cli_config(double.url, name="GCP Double")).json()["id"]
+    renamed = gcp.update(gcp_id, cli_config(double.url))  # nor by renaming
+    assert renamed.status_code == 409 and "the self-testing partner of another workspace" in renamed.json()["message"]
+    assert partners.get(world, "Self Test Double").self_test_workspace_id == WS_AWS
+    w = sdk(sim.url, token=user_pat(world, workspace_id=WS_GCP), auth_type="pat")  # what the SDK makes of the 409
+    with pytest.raises(ResourceAlreadyExists, match="self-testing partner of another workspace"):
+        w.api_client.do("PUT", f"{BASE}/update/{gcp_id}", body=cli_config(double.url))
+
+    # a partner registered over the self-testing one (an older `pcsim partners add --replace`, a scenario
+    # run) is no longer the self-test API's: it is neither updated back nor deleted through it
+    partners.register(world, partner_double.config(double.url, name="Self Test Double"), replace=True)
+    assert aws.get().json() == {}
+    assert aws.update(partner_id, cli_config(double.url)).status_code == 404
+    assert aws.delete(partner_id).status_code == 404
+    taken = aws.create(cli_config(double.url))
+    assert taken.status_code == 409
+    assert "registered with source 'cli', not a self-testing partner" in taken.json()["message"]
+    survivor = partners.get(world, "Self Test Double")
+    assert (survivor.source, survivor.self_test_workspace_id) == ("cli", None)
+    assert aws.create(cli_config(double.url, name="Mine")).status_code == 200  # the workspace may have a new one
 
 
 @pytest.mark.parametrize("integration_type,resources,data,objects", [
