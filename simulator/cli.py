@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import signal
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -27,7 +30,59 @@ class Abort(click.ClickException):
     exit_code = 2
 
 
+class Int64Id(click.ParamType):
+    """A workspace (or other) id: a positive 64-bit integer, as Databricks' ids are; anything larger
+    could not be stored (SQLite's INTEGER) and could not exist."""
+
+    name = "ID"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            try:
+                number = int(str(value).strip(), 10)
+            except ValueError:
+                self.fail(f"{value!r} is not a whole number", param, ctx)
+        if not 1 <= number <= workspaces.INT64_MAX:
+            self.fail(f"must be a positive 64-bit integer (1 to {workspaces.INT64_MAX}), got {value}", param, ctx)
+        return number
+
+
+class HttpUrl(click.ParamType):
+    """An absolute http(s) URL with a host, e.g. ``http://127.0.0.1:8000``."""
+
+    name = "URL"
+
+    def convert(self, value, param, ctx):
+        try:
+            parts = urlsplit(str(value).strip())
+            parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+        except ValueError as exc:
+            self.fail(f"{value!r} is not a valid URL ({exc})", param, ctx)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            self.fail(f"{value!r} is not an absolute http(s) URL (e.g. http://127.0.0.1:8000)", param, ctx)
+        return str(value).strip()
+
+
+ID = Int64Id()
+PORT = click.IntRange(0, 65535)
+URL = HttpUrl()
+
+
+def check_db_path(db: str) -> None:
+    """A state file may be created, but not its directory: a typo must not scatter directories."""
+    if db == ":memory:":
+        return
+    parent = Path(os.path.abspath(os.path.expanduser(db))).parent
+    if not parent.exists():
+        raise Abort(f"cannot use state file {db}: directory {parent} does not exist; create it first")
+    if not parent.is_dir():
+        raise Abort(f"cannot use state file {db}: {parent} is not a directory")
+
+
 def make_context(db: str, public_url: str | None = None, seed: bool = True) -> Context:
+    check_db_path(db)
     try:
         ctx = Context(store=Store(db), settings=Settings(public_url=public_url))
     except Exception as exc:  # unreadable path, not a database, ...
@@ -37,13 +92,20 @@ def make_context(db: str, public_url: str | None = None, seed: bool = True) -> C
     return ctx
 
 
-def common(func):
-    """``--db`` (or ``PCSIM_DB``) on every command; PcsimError becomes a clean exit 2."""
-    @click.option("--db", "db", envvar="PCSIM_DB", default=DEFAULT_DB, show_default=True,
-                  help="SQLite state file (env PCSIM_DB).")
+db_option = click.option("--db", "db", envvar="PCSIM_DB", default=DEFAULT_DB, show_default=True,
+                         help="SQLite state file (env PCSIM_DB).")
+
+
+def common(func=None, *, seed: bool = True):
+    """``--db`` (or ``PCSIM_DB``) on every command; PcsimError becomes a clean exit 2. A brand-new
+    state file gets the bundled seed data first, unless ``seed=False``."""
+    if func is None:
+        return functools.partial(common, seed=seed)
+
+    @db_option
     @functools.wraps(func)
     def wrapper(*args, db, **kwargs):
-        ctx = make_context(db, kwargs.pop("public_url", None))
+        ctx = make_context(db, kwargs.pop("public_url", None), seed=seed)
         try:
             return func(ctx, *args, **kwargs)
         except PcsimError as exc:
@@ -109,9 +171,10 @@ def main():
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
-@click.option("--port", default=8000, show_default=True, type=int, help="Port (0 picks a free one).")
-@click.option("--public-url", help="Base URL partners use to reach the simulator (default: the bound URL).")
-@click.option("--db", "db", envvar="PCSIM_DB", default=DEFAULT_DB, show_default=True, help="SQLite state file.")
+@click.option("--port", default=8000, show_default=True, type=PORT, help="Port (0 picks a free one).")
+@click.option("--public-url", type=URL,
+              help="Base URL partners use to reach the simulator, http(s)://host[:port] (default: the bound URL).")
+@db_option
 @click.option("--https", "https", is_flag=True,
               help="Serve TLS with a local test CA (written next to the state file, in .pcsim-tls/).")
 @click.option("--transitions", type=click.Choice(["immediate", "delayed", "manual"]), default="immediate",
@@ -189,7 +252,7 @@ def _default_example_config() -> dict:
 @partner.command("serve")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Partner config (default: example).")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, help="Port (default: the port of the config's base_url).")
+@click.option("--port", type=PORT, help="Port (default: the port of the config's base_url).")
 @click.option("--partner-db", default="example-partner.db", show_default=True, help="The partner's own state file.")
 @click.option("--basic-user", envvar="BASIC_USER", help="Expected Basic user (env BASIC_USER).")
 @click.option("--basic-password", envvar="BASIC_PASSWORD", help="Expected Basic password (env BASIC_PASSWORD).")
@@ -207,9 +270,9 @@ def partner_serve(config_path, host, port, partner_db, basic_user, basic_passwor
 
 
 @main.command()
-@click.option("--port", default=8000, show_default=True, type=int, help="Simulator port.")
-@click.option("--partner-port", default=8484, show_default=True, type=int, help="Example partner port.")
-@click.option("--db", "db", envvar="PCSIM_DB", default=DEFAULT_DB, show_default=True, help="SQLite state file.")
+@click.option("--port", default=8000, show_default=True, type=PORT, help="Simulator port.")
+@click.option("--partner-port", default=8484, show_default=True, type=PORT, help="Example partner port.")
+@db_option
 @click.option("--partner-db", default="example-partner.db", show_default=True, help="The partner's state file.")
 def demo(port, partner_port, db, partner_db):
     """Start the simulator and the example partner with the seeded workspaces."""
@@ -335,16 +398,18 @@ def workspaces_list(ctx, as_json):
 @click.option("--cloud", required=True, type=click.Choice(workspaces.CLOUDS))
 @click.option("--region", required=True)
 @click.option("--name", "display_name")
-@click.option("--id", "workspace_id", type=int, help="64-bit workspace id (default: generated).")
+@click.option("--id", "workspace_id", type=ID, help="64-bit workspace id (default: generated).")
 @click.option("--free-trial", is_flag=True)
-@click.option("--catalog", "catalogs", multiple=True, help="Unity Catalog catalog (repeatable; default: main).")
+@click.option("--catalog", "catalogs", multiple=True,
+              help="Unity Catalog catalog: letters, digits and underscores (repeatable, in order: the first one is "
+                   "the default; default: main).")
 @json_option
 @common
 def workspaces_add(ctx, cloud, region, display_name, workspace_id, free_trial, catalogs, as_json):
     """Add a workspace."""
+    catalogs = workspaces.check_catalog_names(list(catalogs) or list(workspaces.DEFAULT_CATALOGS), strict=True)
     ws = workspaces.add_workspace(ctx, cloud=cloud, region=region, display_name=display_name,
-                                  workspace_id=workspace_id, is_free_trial=free_trial,
-                                  catalogs=catalogs or workspaces.DEFAULT_CATALOGS)
+                                  workspace_id=workspace_id, is_free_trial=free_trial, catalogs=catalogs)
     if as_json:
         return emit_json(ws)
     click.echo(f"Added workspace {ws['id']} ({cloud}, {region})")
@@ -356,7 +421,7 @@ def users_group():
 
 
 @users_group.command("list")
-@click.option("--workspace", "workspace_id", type=int, help="Only members of this workspace.")
+@click.option("--workspace", "workspace_id", type=ID, help="Only members of this workspace.")
 @json_option
 @common
 def users_list(ctx, workspace_id, as_json):
@@ -373,26 +438,131 @@ def users_list(ctx, workspace_id, as_json):
 @click.option("--first-name", default="")
 @click.option("--last-name", default="")
 @click.option("--language", default="en-US", show_default=True, help="Sent as Accept-Language.")
-@click.option("--workspace", "workspace_ids", type=int, multiple=True, help="Member of this workspace (repeatable).")
+@click.option("--workspace", "workspace_ids", type=ID, multiple=True, help="Member of this workspace (repeatable).")
 @click.option("--admin", is_flag=True, help="Admin in the given workspaces.")
 @json_option
 @common
 def users_add(ctx, email, first_name, last_name, language, workspace_ids, admin, as_json):
-    """Add a user (and memberships)."""
+    """Add a new user (and memberships). An existing user joins more workspaces with `users join`."""
+    workspace_ids = list(dict.fromkeys(workspace_ids))  # a repeated --workspace counts once
     for wid in workspace_ids:
         workspaces.get_workspace(ctx, wid)  # fail before writing anything
-    user = workspaces.add_user(ctx, email=email, first_name=first_name, last_name=last_name, language=language)
-    for wid in workspace_ids:
-        workspaces.add_member(ctx, wid, email, admin=admin)
+    with ctx.store.atomic():
+        user = workspaces.add_user(ctx, email=email, first_name=first_name, last_name=last_name, language=language)
+        for wid in workspace_ids:
+            workspaces.add_member(ctx, wid, email, admin=admin)
     if as_json:
         return emit_json(user)
     click.echo(f"Added user {email}" + (f" to workspace(s) {', '.join(map(str, workspace_ids))}" if workspace_ids else ""))
 
 
+@users_group.command("join")
+@click.argument("email")
+@click.option("--workspace", "workspace_ids", type=ID, multiple=True, required=True,
+              help="Workspace to join (repeatable).")
+@click.option("--admin", is_flag=True, help="As an admin (also promotes an existing membership).")
+@json_option
+@common
+def users_join(ctx, email, workspace_ids, admin, as_json):
+    """Add an existing user to more workspaces; existing memberships keep their role unless --admin."""
+    result = workspaces.join(ctx, email, workspace_ids, admin=admin)
+    if as_json:
+        return emit_json({"email": email, **result})
+    ids = lambda wids: ", ".join(map(str, wids))  # noqa: E731
+    if result["added"]:
+        click.echo(f"{email} joined workspace(s) {ids(result['added'])}" + (" as an admin" if admin else ""))
+    if result["promoted"]:
+        click.echo(f"{email} is now an admin of workspace(s) {ids(result['promoted'])}")
+    if result["unchanged"]:
+        click.echo(f"{email} was already a member of workspace(s) {ids(result['unchanged'])} (unchanged)")
+
+
+# ---------------------------------------------------------------- personal access tokens
+
+MAX_TOKEN_LIFETIME_S = 100 * 365 * 86400
+
+
+def _when(epoch: float | None) -> str | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _token_view(ctx: Context, row: dict) -> dict:
+    """A token as `tokens list` shows it: ids, prefix, owner, times; never its value (not even stored)."""
+    now = ctx.clock.now()
+    status = "revoked" if row["revoked_at"] is not None else \
+        "expired" if row["expiry_time"] is not None and row["expiry_time"] <= now else "active"
+    owner = row["user_email"] if row["owner_kind"] == "user" else row["sp_application_id"]
+    return {"token_id": row["token_id"], "prefix": row["prefix"] + "…", "owner": owner,
+            "owner_kind": row["owner_kind"], "comment": row["comment"] or "",
+            "created": _when(row["created_at"]), "expires": _when(row["expiry_time"]) or "never", "status": status}
+
+
+def _token_rows(ctx: Context, workspace_id: int, email: str | None = None, token_id: str | None = None) -> list[dict]:
+    sql = ("SELECT t.*, u.email AS user_email, sp.application_id AS sp_application_id FROM tokens t "
+           "LEFT JOIN users u ON t.owner_kind = 'user' AND u.id = t.owner_id "
+           "LEFT JOIN service_principals sp ON t.owner_kind = 'service_principal' AND sp.id = t.owner_id "
+           "WHERE t.workspace_id = ?")
+    params: list = [workspace_id]
+    if email is not None:
+        sql += " AND t.owner_kind = 'user' AND t.owner_id = ?"
+        params.append(workspaces.get_user(ctx, email)["id"])
+    if token_id is not None:
+        sql += " AND t.token_id = ?"
+        params.append(token_id)
+    return ctx.store.query(sql + " ORDER BY t.created_at, t.token_id", params)
+
+
+@main.group("tokens")
+def tokens_group():
+    """Personal access tokens (PATs) of workspace users, e.g. for the workspace API or the self-test CLI."""
+
+
+@tokens_group.command("create")
+@click.option("--workspace", "workspace_id", required=True, type=ID, help="Workspace the token is for.")
+@click.option("--user", "email", required=True, help="The member who owns the token.")
+@click.option("--lifetime-seconds", type=click.IntRange(1, MAX_TOKEN_LIFETIME_S),
+              help="Expire after this many seconds (default: never).")
+@click.option("--comment", default="", help="Shown by `tokens list` and the token API.")
+@json_option
+@common
+def tokens_create(ctx, workspace_id, email, lifetime_seconds, comment, as_json):
+    """Mint a PAT for a workspace member; the token is printed once, only its hash is kept."""
+    from .partnerconnect import provisioning
+
+    workspaces.get_workspace(ctx, workspace_id)
+    member = workspaces.membership(ctx, workspace_id, email)
+    with ctx.store.atomic() as db:
+        value, token_id = provisioning.mint_pat(ctx, db, workspace_id=workspace_id, owner_kind="user",
+                                                owner_id=member["id"], comment=comment, lifetime_s=lifetime_seconds)
+    info = _token_view(ctx, _token_rows(ctx, workspace_id, token_id=token_id)[0])
+    notice = "This is the only time the token is shown: the simulator keeps only its hash. Copy it now."
+    if as_json:
+        click.echo(notice, err=True)
+        return emit_json({"token_value": value, "token_info": info})
+    role = "admin" if member["is_admin"] else "member"
+    click.echo(f"Created token {token_id} for {email} ({role} of workspace {workspace_id}; expires: {info['expires']})")
+    click.echo(value)
+    click.echo(notice)
+
+
+@tokens_group.command("list")
+@click.option("--workspace", "workspace_id", required=True, type=ID, help="Workspace whose tokens to list.")
+@click.option("--user", "email", help="Only this user's tokens.")
+@json_option
+@common
+def tokens_list(ctx, workspace_id, email, as_json):
+    """List a workspace's tokens: ids, prefixes, owners, expiry (never the values)."""
+    workspaces.get_workspace(ctx, workspace_id)
+    rows = [_token_view(ctx, r) for r in _token_rows(ctx, workspace_id, email)]
+    if as_json:
+        return emit_json(rows)
+    table(rows, ["token_id", "prefix", "owner", "comment", "created", "expires", "status"])
+
+
 # ---------------------------------------------------------------- flows
 
 partner_opt = click.option("--partner", "partner_name", required=True, help="Registered partner name.")
-workspace_opt = click.option("--workspace", "workspace_id", required=True, type=int, help="Workspace id.")
+workspace_opt = click.option("--workspace", "workspace_id", required=True, type=ID, help="Workspace id.")
 
 
 @main.command()
@@ -403,7 +573,8 @@ workspace_opt = click.option("--workspace", "workspace_id", required=True, type=
 @click.option("--catalog", help="Catalog to grant (a Unity Catalog name or hive_metastore).")
 @click.option("--destination-location", help="Destination location URI (partners with DestLocation).")
 @click.option("--follow", is_flag=True, help="Also open the redirect (GET without credentials).")
-@click.option("--public-url", help="The simulator URL sent to the partner (default: what `pcsim serve` recorded).")
+@click.option("--public-url", type=URL,
+              help="The simulator URL sent to the partner (default: what `pcsim serve` recorded).")
 @json_option
 @common
 def connect(ctx, partner_name, workspace_id, user_email, demo, catalog, destination_location, follow, as_json):
@@ -431,7 +602,7 @@ def connections_group():
 
 
 @connections_group.command("list")
-@click.option("--workspace", "workspace_id", type=int)
+@click.option("--workspace", "workspace_id", type=ID, help="Only this workspace's connections.")
 @json_option
 @common
 def connections_list(ctx, workspace_id, as_json):
@@ -448,15 +619,24 @@ def connections_list(ctx, workspace_id, as_json):
 
 @main.command("exchanges")
 @click.option("--last", default=20, show_default=True, type=click.IntRange(1, 10_000))
-@click.option("--partner", "partner_name")
-@click.option("--workspace", "workspace_id", type=int)
+@click.option("--partner", "partner_name", help="Only calls to this partner.")
+@click.option("--workspace", "workspace_id", type=ID, help="Only calls for this workspace.")
 @json_option
 @common
 def exchanges_cmd(ctx, last, partner_name, workspace_id, as_json):
     """Show the calls made to partners (secrets masked), newest first."""
+    # a filter naming nothing is a typo, not "no calls" (a removed partner's calls still count)
+    if partner_name and not ctx.store.one("SELECT 1 AS x FROM exchanges WHERE partner_name = ? LIMIT 1",
+                                          (partner_name,)):
+        partners.get(ctx, partner_name)
+    if workspace_id is not None and not ctx.store.one("SELECT 1 AS x FROM exchanges WHERE workspace_id = ? LIMIT 1",
+                                                      (workspace_id,)):
+        workspaces.get_workspace(ctx, workspace_id)
     rows = exchanges.recent(ctx, last=last, partner=partner_name, workspace_id=workspace_id)
     if as_json:
         return emit_json(rows)
+    if not rows:
+        click.echo("(no exchanges)")
     for row in rows:
         failed = [c for c in row["checks"] or [] if not c["ok"]]
         status = row["status"] if row["status"] is not None else row["error"]
@@ -470,7 +650,7 @@ def exchanges_cmd(ctx, last, partner_name, workspace_id, as_json):
 @main.command()
 @click.option("--empty", is_flag=True, help="Do not load the bundled seed data afterwards.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--db", "db", envvar="PCSIM_DB", default=DEFAULT_DB, show_default=True, help="SQLite state file.")
+@db_option
 def reset(empty, yes, db):
     """Delete all state (then load the seed data again unless --empty)."""
     if not yes:
@@ -487,9 +667,9 @@ def reset(empty, yes, db):
 @main.command()
 @click.option("--fixtures", "directory", type=click.Path(file_okay=False, exists=True),
               help="Directory with seed.json and partners/ (default: the bundled fixtures).")
-@common
+@common(seed=False)  # not the bundled data first: `seed --fixtures DIR` loads DIR alone
 def seed(ctx, directory):
-    """Load seed workspaces, users and partner configs (existing rows are kept)."""
+    """Load seed workspaces, users and partner configs (existing rows are kept; all or nothing)."""
     result = fixtures.seed(ctx, directory)
     click.echo(f"Added {result['workspaces']} workspace(s), {result['users']} user(s), "
                f"{len(result['partners'])} partner(s)")
@@ -503,7 +683,7 @@ def hooks():
 
 
 connection_opts = [
-    click.option("--workspace", "workspace_id", type=int, help="Use this workspace's connection."),
+    click.option("--workspace", "workspace_id", type=ID, help="Use this workspace's connection."),
     click.option("--connection-id", help="Partner connection id (instead of --workspace)."),
 ]
 
@@ -590,7 +770,18 @@ scenario_partner_opts = [
     click.option("--junit-xml", type=click.Path(dir_okay=False), help="Write JUnit XML here."),
     click.option("--report", "report_path", type=click.Path(dir_okay=False),
                  help="Write a self-contained HTML report here."),
+    click.option("--no-retry-wait", is_flag=True,
+                 help="Retry a failing partner (1 s, 2 s, 4 s back-off) without really waiting: the retries "
+                      "happen and are recorded, the simulated clock jumps ahead; request signatures keep real time."),
 ]
+
+
+def _skip_retry_waits(ctx: Context) -> None:
+    """Sleeps become jumps of the simulated clock; what crosses the wire stays on wall time."""
+    from .clock import RealClock, SkippingClock
+
+    ctx.clock = SkippingClock()
+    ctx.wall_clock = RealClock()
 
 
 def _partner_spec(partner_config, base_url, basic_user, basic_password, signing_secret):
@@ -615,10 +806,12 @@ def _write_reports(ctx, result, junit_xml, report_path, title, extra=None):
 @json_option
 @common
 def run_cmd(ctx, paths, partner_config, base_url, basic_user, basic_password, signing_secret, with_example_partner,
-            seed, junit_xml, report_path, as_json):
+            seed, junit_xml, report_path, no_retry_wait, as_json):
     """Replay scenario files (FILE or DIR of *.yaml) against the partner; exit 0 only if all pass."""
     from .scenarios import ScenarioError, load_paths, report as reports, run_scenarios
 
+    if no_retry_wait:
+        _skip_retry_waits(ctx)
     spec = _partner_spec(partner_config, base_url, basic_user, basic_password, signing_secret)
     try:
         scenarios = load_paths(paths, partner_given=partner_config is not None)
@@ -644,11 +837,13 @@ def run_cmd(ctx, paths, partner_config, base_url, basic_user, basic_password, si
 @json_option
 @common
 def certify_cmd(ctx, partner_config, base_url, basic_user, basic_password, signing_secret, with_example_partner,
-                seed, junit_xml, report_path, verbose, as_json):
+                seed, junit_xml, report_path, no_retry_wait, verbose, as_json):
     """Run the certification catalogue (P100-P900) against your partner service."""
     from .scenarios import ScenarioError, report as reports
     from .scenarios.certification import certify
 
+    if no_retry_wait:
+        _skip_retry_waits(ctx)
     spec = _partner_spec(partner_config, base_url, basic_user, basic_password, signing_secret)
     printer = reports.ConsolePrinter(click.echo, per_case=True, verbose=verbose)
     try:

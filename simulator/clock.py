@@ -39,6 +39,25 @@ class ManualClock:
         self.advance(max(seconds, 0))
 
 
+class SkippingClock:
+    """Real time plus the time slept so far; ``sleep`` returns at once (and is recorded).
+
+    For runs that should not wait out the 1 s / 2 s / 4 s retry back-off (the pytest plugin,
+    ``pcsim run|certify --no-retry-wait``): the retries still happen, simulated time jumps ahead.
+    Pair it with ``ctx.wall_clock = RealClock()`` so request signatures keep real time."""
+
+    def __init__(self):
+        self.offset = 0.0
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.offset += max(seconds, 0)
+
+
 class ScaledClock:
     """Accelerated time: ``scale`` simulated seconds pass per real second (``--time-scale 60`` makes
     a five-minute cluster start take five seconds). ``advance`` jumps ahead on top of that."""

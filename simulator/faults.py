@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS faults (
 );
 """
 MAX_LATENCY_S = 120.0
+INT64_MAX = 2**63 - 1  # SQLite's INTEGER
 DEFAULT_CODES = {429: "REQUEST_LIMIT_EXCEEDED", 500: "INTERNAL_ERROR", 503: "TEMPORARILY_UNAVAILABLE",
                  504: "DEADLINE_EXCEEDED", 400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
                  404: "RESOURCE_DOES_NOT_EXIST", 409: "RESOURCE_CONFLICT"}
@@ -85,23 +86,35 @@ def add(ctx: Context, rule: dict) -> dict:
     target = rule.get("target", "api")
     if target not in ("api", "partner"):
         raise Invalid("fault target must be 'api' or 'partner'")
+    method = rule.get("method", "*")
+    if not isinstance(method, str) or not method.strip():
+        raise Invalid(f"fault method must be an HTTP method such as \"GET\" or \"*\" (any), got {json.dumps(method)}")
+    for key in ("drop", "timeout"):
+        if key in rule and not isinstance(rule[key], bool):
+            raise Invalid(f"{key} must be a JSON boolean (true/false), got {json.dumps(rule[key])}")
     status = rule.get("status")
-    drop, timeout = bool(rule.get("drop")), bool(rule.get("timeout"))
+    drop, timeout = rule.get("drop", False), rule.get("timeout", False)
     if status is None and not drop and not timeout and not rule.get("latency_s"):
         raise Invalid("a fault needs a status, drop, timeout or latency_s")
-    if status is not None and (not isinstance(status, int) or not 100 <= status <= 599):
+    if status is not None and (not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599):
         raise Invalid(f"fault status must be an HTTP status code, got {status!r}")
     latency = rule.get("latency_s", 0)
-    if not isinstance(latency, (int, float)) or not 0 <= latency <= MAX_LATENCY_S:
+    if not isinstance(latency, (int, float)) or isinstance(latency, bool) or not 0 <= latency <= MAX_LATENCY_S:
         raise Invalid(f"latency_s must be between 0 and {MAX_LATENCY_S:g}")
     probability = rule.get("probability")
-    if probability is not None and not (isinstance(probability, (int, float)) and 0 <= probability <= 1):
+    if probability is not None and not (isinstance(probability, (int, float)) and not isinstance(probability, bool)
+                                        and 0 <= probability <= 1):
         raise Invalid("probability must be between 0 and 1")
     for key in ("times", "offset", "retry_after", "workspace_id", "seed"):
         value = rule.get(key)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-            raise Invalid(f"{key} must be a non-negative integer")
-    row = {"target": target, "method": (rule.get("method") or "*").upper(), "path": path,
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= INT64_MAX):
+            raise Invalid(f"{key} must be a non-negative integer of at most 64 bits ({INT64_MAX}), got {json.dumps(value)}")
+    if rule.get("body") is not None:
+        try:
+            json.dumps(rule["body"], allow_nan=False)
+        except ValueError:
+            raise Invalid("body must be plain JSON (no NaN or Infinity)") from None
+    row = {"target": target, "method": method.strip().upper(), "path": path,
            "workspace_id": rule.get("workspace_id"), "status": status,
            "body": None if rule.get("body") is None else json.dumps(rule["body"]),
            "retry_after": rule.get("retry_after"), "latency_s": float(latency), "drop_connection": int(drop),

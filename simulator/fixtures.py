@@ -16,16 +16,18 @@ def fixtures_dir() -> Path | None:
 
 
 def seed(ctx: Context, directory: str | Path | None = None) -> dict:
-    """Load seed.json and partners/*.json (rows that exist already are kept)."""
+    """Load seed.json and partners/*.json (rows that exist already are kept), in one transaction:
+    a bad file leaves the state file as it was."""
     base = Path(directory) if directory else fixtures_dir()
     result = {"workspaces": 0, "users": 0, "partners": []}
     if base is None:
         return result
-    if (base / "seed.json").exists():
-        result.update(workspaces.load_seed(ctx, base / "seed.json"))
-    if (base / "partners").is_dir():
-        result["partners"] = partners.load_directory(ctx, base / "partners")
-    ctx.store.set_meta("seeded", "1")
+    with ctx.store.atomic():
+        if (base / "seed.json").exists():
+            result.update(workspaces.load_seed(ctx, base / "seed.json"))
+        if (base / "partners").is_dir():
+            result["partners"] = partners.load_directory(ctx, base / "partners")
+    ctx.store.set_meta("seeded", "1")  # commits: outside the transaction
     return result
 
 

@@ -21,6 +21,7 @@ filled in; they read as settled in their ``state`` since ``created_at``.
 """
 from __future__ import annotations
 
+import math
 import threading
 import weakref
 
@@ -216,8 +217,9 @@ def configure(ctx: Context, mode: str | None = None, delay_s: float | None = Non
     if mode is not None:
         check_mode(mode)
     if delay_s is not None:
-        if isinstance(delay_s, bool) or not isinstance(delay_s, (int, float)) or delay_s < 0:
-            raise Invalid(f"transition_delay_s must be a number of seconds >= 0, got {delay_s!r}")
+        if isinstance(delay_s, bool) or not isinstance(delay_s, (int, float)) or not math.isfinite(delay_s) \
+                or delay_s < 0:
+            raise Invalid(f"transition_delay_s must be a finite number of seconds >= 0, got {delay_s!r}")
         ctx.settings.transition_delay_s = float(delay_s)
     if mode is not None:
         ctx.settings.transitions = mode

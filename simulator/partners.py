@@ -88,9 +88,12 @@ def validate_config(config, source: str = "config") -> dict:
 
 def read_config_file(path: str | Path) -> dict:
     try:
-        text = Path(path).read_text()
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise Invalid(f"cannot read partner config {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise Invalid(f"partner config {path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
+                      f"offset {exc.start}); save it as UTF-8 JSON") from None
     try:
         return json.loads(text)
     except ValueError as exc:

@@ -14,26 +14,12 @@ valid for your service) and jumps forward when the simulator would sleep.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-
-class SkippingClock:
-    """Real time plus the time slept so far; ``sleep`` returns at once (and is recorded)."""
-
-    def __init__(self):
-        self.offset = 0.0
-        self.sleeps: list[float] = []
-
-    def now(self) -> float:
-        return time.time() + self.offset
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.offset += max(seconds, 0)
+from simulator.clock import SkippingClock  # also used by `pcsim run|certify --no-retry-wait`
 
 
 @dataclass

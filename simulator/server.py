@@ -1,14 +1,15 @@
 """The simulator's own HTTP server: Flask app factory taking an injected :class:`Context`.
 
-Today it serves the control namespace ``/-/`` (health, exchanges, reset); the browser pages and
-the fake workspace API register their blueprints here as they arrive.
+It serves the control namespace ``/-/`` (health, exchanges, reset here; state, HAR export and fault
+rules in ``control``), the browser pages and the fake workspace API.
 """
 from __future__ import annotations
 
 from flask import Flask, jsonify, request
 
-from . import __version__, exchanges, web, workspace_api
+from . import __version__, control, exchanges, web, workspace_api
 from .context import Context
+from .errors import PcsimError
 
 
 def create_app(ctx: Context) -> Flask:
@@ -27,14 +28,10 @@ def create_app(ctx: Context) -> Flask:
     def list_exchanges():
         """The exchange log (masked), newest first; ``?last=N&partner=NAME&workspace_id=ID``."""
         try:
-            last = int(request.args.get("last", 50))
-            wid = request.args.get("workspace_id")
-            wid = int(wid) if wid else None
-        except ValueError:
-            return jsonify({"error_code": "INVALID_PARAMETER_VALUE",
-                            "message": "last and workspace_id must be integers"}), 400
-        return jsonify({"exchanges": exchanges.recent(ctx, last=last, partner=request.args.get("partner"),
-                                                      workspace_id=wid)})
+            filters = control.exchange_filters(request.args)
+        except PcsimError as exc:
+            return jsonify({"error_code": "INVALID_PARAMETER_VALUE", "message": str(exc)}), 400
+        return jsonify({"exchanges": exchanges.recent(ctx, **filters)})
 
     @app.post("/-/reset")
     def reset():
@@ -45,6 +42,7 @@ def create_app(ctx: Context) -> Flask:
     @app.get("/-/")
     def index():
         return jsonify({"name": "Partner Connect Simulator", "version": __version__, "ui": "/",
-                        "health": "/-/health", "exchanges": "/-/exchanges"})
+                        "health": "/-/health", "exchanges": "/-/exchanges", "har": "/-/exchanges.har",
+                        "state": "/-/state"})
 
     return app

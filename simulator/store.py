@@ -195,12 +195,8 @@ class Store:
 
     def __init__(self, path: str | os.PathLike = DEFAULT_DB):
         self.path = str(path)
-        if self.path == ":memory:":
-            self._uri = f"file:pcsim-{uuid.uuid4().hex}?mode=memory&cache=shared"
-        else:
-            parent = os.path.dirname(os.path.abspath(self.path))
-            os.makedirs(parent, exist_ok=True)
-            self._uri = None
+        # The file's directory must exist: a typo in a path must not create directories.
+        self._uri = f"file:pcsim-{uuid.uuid4().hex}?mode=memory&cache=shared" if self.path == ":memory:" else None
         self._local = threading.local()
         self._keepalive = self._connect() if self._uri else None  # keeps a shared in-memory db alive
         self._ensured: set[str] = set()

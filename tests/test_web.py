@@ -179,3 +179,32 @@ def test_only_admins_delete_a_connection(world, double, double_partner, client):
     act_as(client, WS_AWS, ADA)
     assert "resources_deleted" in client.post("/partnerconnect/Double/delete").get_data(as_text=True)
     assert world.store.count("connections") == 0
+
+
+BIG = 2**63  # one more than SQLite's INTEGER holds
+
+
+def test_ids_beyond_64_bits_are_messages_not_crashes(client):
+    resp = client.post("/whoami", data={"identity": f"{BIG}:{ADA}"})
+    html = unescape(resp.get_data(as_text=True))
+    assert resp.status_code == 400 and "workspace ids are positive 64-bit integers" in html and 'role="alert"' in html
+    act_as(client, WS_AWS, ADA)
+    resp = client.get(f"/?o={BIG}")  # not a workspace of hers: choose again, as for any other id
+    assert resp.status_code == 302 and "/whoami" in resp.headers["Location"]
+    html = client.get(f"/exchanges?workspace={BIG}").get_data(as_text=True)
+    assert f"workspace ids are positive 64-bit integers (at most {BIG - 1}), got {BIG}" in html
+    assert 'role="alert"' in html
+    resp = client.get(f"/exchanges/{BIG}")
+    assert resp.status_code == 404 and f"no exchange with id {BIG}" in resp.get_data(as_text=True)
+
+
+def test_an_unchecked_overflow_is_a_page_message(client, monkeypatch):
+    from simulator import exchanges
+
+    def overflow(*args, **kwargs):
+        raise OverflowError("Python int too large to convert to SQLite INTEGER")
+    monkeypatch.setattr(exchanges, "get", overflow)
+    resp = client.get("/exchanges/1")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "out of range: ids are 64-bit integers" in html and 'role="alert"' in html
+    assert "Traceback" not in html

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import math
 
 from ..context import Context
 from ..errors import Invalid
@@ -35,22 +36,36 @@ def add(ctx: Context, rule: dict) -> dict:
     ctx.store.ensure(SCHEMA)
     if not isinstance(rule, dict):
         raise Invalid("a run rule is a JSON object with 'match' and outcome fields")
-    match = rule.get("match") or {}
+    match = rule.get("match", {})
+    if not isinstance(match, dict):
+        raise Invalid(f"match must be a JSON object such as {{\"task_key\": \"transform\"}}, got {json.dumps(match)}")
     outcome = {k: v for k, v in rule.items() if k != "match"}
     unknown = (set(match) - set(MATCH_KEYS)) | (set(outcome) - set(OUTCOME_KEYS))
     if unknown:
         raise Invalid(f"unknown run rule field(s): {', '.join(sorted(unknown))} "
                       f"(match: {', '.join(MATCH_KEYS)}; outcome: {', '.join(OUTCOME_KEYS)})")
+    for key, value in match.items():
+        if not isinstance(value, str) and not (key == "workspace_id" and isinstance(value, int)
+                                               and not isinstance(value, bool)):
+            raise Invalid(f"match.{key} must be a string (wildcards * and ? allowed), got {json.dumps(value)}")
     if outcome.get("result_state", "SUCCESS") not in RESULT_STATES:
         raise Invalid(f"result_state must be one of {', '.join(RESULT_STATES)}")
     for key in ("duration_s", "pending_s"):
         value = outcome.get(key)
-        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0):
-            raise Invalid(f"{key} must be a non-negative number of seconds")
+        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)
+                                  or not math.isfinite(value) or value < 0):
+            raise Invalid(f"{key} must be a finite, non-negative number of seconds, got {json.dumps(value)}")
+    for key in ("error", "error_trace", "logs"):
+        if key in outcome and not isinstance(outcome[key], str):
+            raise Invalid(f"{key} must be a string, got {json.dumps(outcome[key])}")
     if "sql" in outcome and not (isinstance(outcome["sql"], str) and outcome["sql"].strip()):
         raise Invalid("sql must be SQL text (one or more statements separated by ;)")
     if "cluster_error" in outcome and not isinstance(outcome["cluster_error"], (str, dict)):
         raise Invalid("cluster_error is a message, or {code, type, message}")
+    try:
+        json.dumps(outcome, allow_nan=False)
+    except ValueError:
+        raise Invalid("run rule values must be plain JSON (no NaN or Infinity)") from None
     with ctx.store.atomic() as db:
         db["run_rules"].insert({"match": json.dumps(match), "outcome": json.dumps(outcome),
                                 "created_at": ctx.clock.now()})

@@ -3,7 +3,7 @@
 The tile dialog's first step shows this list before the user confirms. :func:`plan` mirrors
 :func:`simulator.partnerconnect.provisioning.provision` (same names, same credential choice, same
 grants) but is a pure function of the partner config, the workspace row and the chosen catalog:
-ids that only exist once something is created are shown as ``(new)``. ``tests/test_plan.py``
+ids that only exist once something is created are shown as ``(new)``. ``tests/test_plan_and_desktop.py``
 pins the two together.
 """
 from __future__ import annotations

@@ -137,7 +137,9 @@ def _absolute_url(value):
 
 class PartnerConfigSchema(Lenient):
     api_version = Str(required=True)
-    name = Str(required=True, validate=validate.Length(min=1, error="must not be empty"))
+    name = Str(required=True, validate=validate.Regexp(  # a partner name is a URL path segment (its tile)
+        r"^[^\s/\\\x00-\x1f\x7f](?:[^/\\\x00-\x1f\x7f]*[^\s/\\\x00-\x1f\x7f])?\Z",
+        error="must be non-empty, without '/', '\\', control characters or leading/trailing whitespace"))
     description_blurb = Str(required=True)
     category = Str(required=True, validate=_one_of(CATEGORIES))
     base_url = Str(required=True, validate=_absolute_url)

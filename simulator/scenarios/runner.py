@@ -287,7 +287,7 @@ class Runner:
         if self._tmp is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="pcsim-example-")
         db = Path(self._tmp.name) / f"partner-{len(self._servers)}.db"
-        return start_example_partner(config, clock=self.ctx.clock, db_path=db)
+        return start_example_partner(config, clock=self.ctx.wall, db_path=db)  # it checks signatures on wall time
 
     # ------------------------------------------------------------ scenario
 

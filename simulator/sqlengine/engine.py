@@ -131,8 +131,8 @@ class Engine:
                     self.attached.remove(name)
 
     def store_catalogs(self) -> list[str]:
-        return [r["name"] for r in self.store.query("SELECT name FROM catalogs WHERE workspace_id = ? ORDER BY name",
-                                                    (self.workspace_id,))]
+        return [r["name"] for r in self.store.query("SELECT name FROM catalogs WHERE workspace_id = ? ORDER BY rowid",
+                                                    (self.workspace_id,))]  # declared order: the first is the default
 
     def catalogs(self) -> list[str]:
         """Every catalog: the workspace's Unity Catalog ones, ``hive_metastore``, ``samples``."""

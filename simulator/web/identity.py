@@ -44,6 +44,9 @@ def parse_token(value: str | None) -> tuple[int, str]:
         wid = int(workspace)
     except ValueError:
         raise Invalid(f"choose a workspace and a user (got {value!r})") from None
+    if not workspaces.is_int64_id(wid):
+        raise Invalid(f"workspace ids are positive 64-bit integers (at most {workspaces.INT64_MAX}); "
+                      f"got {workspace}")
     if not email:
         raise Invalid(f"choose a user for workspace {wid}")
     return wid, email

@@ -54,6 +54,14 @@ def _usage_error(exc: PcsimError):
     return render_template("web/error.html", error=str(exc)), _status(exc)
 
 
+@bp.errorhandler(OverflowError)
+def _number_out_of_range(exc: OverflowError):
+    """A number SQLite cannot store that no view checked: the request's fault, said on the page."""
+    current_app.logger.warning("number out of range on %s %s: %s", request.method, request.path, exc)
+    return render_template("web/error.html", error=f"a number in the address or form is out of range: ids are "
+                                                   f"64-bit integers (at most {workspaces.INT64_MAX})"), 400
+
+
 def needs_identity(view):
     """Pages that act as someone: without an identity, go and choose one first."""
     @functools.wraps(view)
@@ -98,9 +106,9 @@ def gallery_page():
     if wanted and (g.me is None or wanted != str(g.me.workspace_id)):
         if g.me is not None:
             try:
-                identity.remember(identity.resolve(ctx, int(wanted), g.me.email))
+                identity.remember(identity.resolve(ctx, *identity.parse_token(f"{wanted}:{g.me.email}")))
                 return redirect(url_for("web.gallery_page"))
-            except (ValueError, PcsimError):
+            except PcsimError:
                 pass
         return redirect(url_for("web.whoami", next=url_for("web.gallery_page")))
     if g.me is None:
@@ -241,6 +249,10 @@ def exchanges_page():
         error = f"workspace and last must be whole numbers (got workspace={workspace_raw!r}, " \
                 f"last={request.args.get('last')!r}); showing the latest 50 of every workspace"
         workspace_id = None
+    if workspace_id is not None and not workspaces.is_int64_id(workspace_id):
+        error = f"workspace ids are positive 64-bit integers (at most {workspaces.INT64_MAX}), " \
+                f"got {workspace_raw}; showing the latest {last} of every workspace"
+        workspace_id = None
     rows = exchange_log.recent(ctx, last=last, partner=partner, workspace_id=workspace_id)
     return render_template("web/exchanges.html", rows=rows, error=error, partner=partner,
                            workspace_id=workspace_id, last=last,
@@ -250,7 +262,7 @@ def exchanges_page():
 
 @bp.get("/exchanges/<int:exchange_id>")
 def exchange_page(exchange_id):
-    row = exchange_log.get(_ctx(), exchange_id)
+    row = exchange_log.get(_ctx(), exchange_id) if exchange_id <= workspaces.INT64_MAX else None
     if row is None:
         raise NotFound(f"no exchange with id {exchange_id}")
     return render_template("web/exchange.html", row=row)

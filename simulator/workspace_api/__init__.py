@@ -24,7 +24,7 @@ from werkzeug.exceptions import HTTPException
 from .. import __version__, control, faults
 from . import auth, jobs, scim
 from . import clusters, compute_control, secrets, selftest, tokens, warehouses
-from . import commands, queries, statements, unity_catalog
+from . import commands, common, queries, statements, unity_catalog
 from .errors import STATUS_CODES, ApiError
 
 log = logging.getLogger(__name__)
@@ -147,6 +147,13 @@ def init_app(app: Flask) -> None:
             return api.handle_http_exception(exc)
         if isinstance(exc, ConnectionAbortedError):  # an injected "drop": the socket is already gone
             return "", 500
+        if isinstance(exc, OverflowError) and is_api_path(request.path):
+            # a number SQLite cannot store (ids are 64-bit) that no edge check caught: the request's fault
+            log.warning("number out of range on %s %s: %s", request.method, request.path, exc)
+            return jsonify({"error_code": "INVALID_PARAMETER_VALUE",
+                            "message": f"A number in the request is out of range on {request.method} "
+                                       f"{request.path}: integers must fit in 64 bits "
+                                       f"(at most {common.INT64_MAX})"}), 400
         log.exception("unexpected error on %s %s", request.method, request.path)
         if is_api_path(request.path):
             return jsonify({"error_code": "INTERNAL_ERROR",

@@ -19,7 +19,7 @@ from flask import g, jsonify, request
 from flask_smorest import Blueprint
 
 from ..partnerconnect.provisioning import secret_hash
-from .common import Principal, ctx
+from .common import INT64_MAX, Principal, ctx
 from .errors import ApiError
 
 blp = Blueprint("oauth", __name__, description="Host metadata, OIDC discovery and OAuth M2M tokens")
@@ -35,9 +35,13 @@ def addressed_workspace() -> int | None:
     if value is None:
         return None
     try:
-        return int(value)
+        wid = int(value)
     except ValueError:
         raise ApiError(400, "INVALID_PARAMETER_VALUE", f"Workspace id must be an integer, got {value!r}") from None
+    if not 0 < wid <= INT64_MAX:
+        raise ApiError(400, "INVALID_PARAMETER_VALUE",
+                       f"Workspace id must be a positive 64-bit integer (at most {INT64_MAX}), got {value}")
+    return wid
 
 
 def _user_principal(row: dict, workspace: dict, auth: str) -> Principal | None:

@@ -28,7 +28,7 @@ import json
 import logging
 import re
 
-from flask import jsonify, request
+from flask import jsonify
 from flask_smorest import Blueprint
 
 from .. import sqlengine
@@ -36,7 +36,7 @@ from ..sqlengine import Actor, Session, SqlError
 from ..sqlengine.rows import insert_row
 from ..sqlengine.types import native
 from . import permissions
-from .common import arg, body, ctx, principal, required, workspace_id
+from .common import INT64_MAX, arg, body, ctx, principal, required, workspace_id
 from .errors import invalid
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,8 @@ def _context(cluster_id: str | None, context_id: str | None) -> dict:
 
 
 def _language(value, default: str | None = None) -> str:
+    if value is not None and not isinstance(value, str):
+        invalid(f"language must be one of {', '.join(LANGUAGES)}, got {json.dumps(value)}")
     language = (value or default or "").lower()
     if language not in LANGUAGES:
         invalid(f"language must be one of {', '.join(LANGUAGES)}, got {value!r}")
@@ -285,8 +287,19 @@ def _script_from(data: dict) -> dict:
     if language is not None:
         language = _language(language)
     wid = data.get("workspace_id")
-    return {"match": match, "language": language, "workspace_id": int(wid) if wid is not None else None,
-            "cluster_id": data.get("cluster_id"), "status": status, "results": json.dumps(results),
+    if isinstance(wid, str) and wid.isdigit():  # 64-bit ids often travel as strings
+        wid = int(wid)
+    if wid is not None and (not isinstance(wid, int) or isinstance(wid, bool) or not 0 < wid <= INT64_MAX):
+        invalid(f"workspace_id must be a positive 64-bit integer (at most {INT64_MAX}), got {json.dumps(wid)}")
+    cluster_id = data.get("cluster_id")
+    if cluster_id is not None and not isinstance(cluster_id, str):
+        invalid(f"cluster_id must be a string, got {json.dumps(cluster_id)}")
+    try:
+        results_json = json.dumps(results, allow_nan=False)
+    except ValueError:
+        invalid("script values must be plain JSON (no NaN or Infinity)")
+    return {"match": match, "language": language, "workspace_id": wid,
+            "cluster_id": cluster_id, "status": status, "results": results_json,
             "created_at": ctx().clock.now()}
 
 
@@ -314,9 +327,9 @@ def list_scripts():
 @blp.route("/-/commands/script", methods=["DELETE"])
 def clear_scripts():
     """Forget every command script (``?id=N`` forgets one)."""
-    script_id = request.args.get("id")
+    script_id = arg("id", None, int)
     with _store().atomic() as db:
-        if script_id:
+        if script_id is not None:
             db.execute("DELETE FROM command_scripts WHERE id = ?", (script_id,))
         else:
             db.execute("DELETE FROM command_scripts")

@@ -10,6 +10,9 @@ from flask import current_app, g, request
 from ..context import Context
 from .errors import ApiError, invalid
 
+INT64_MAX = 2**63 - 1  # SQLite's INTEGER: a larger id cannot exist, and binding it would overflow
+INT64_MIN = -(2**63)
+
 
 def ctx() -> Context:
     return current_app.config["PCSIM_CONTEXT"]
@@ -47,6 +50,8 @@ def required(data: dict, key: str, kind: type | tuple = str):
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
         invalid(f"Field {key} must be of type {names}")
+    if isinstance(value, int) and not isinstance(value, bool) and not INT64_MIN <= value <= INT64_MAX:
+        invalid(f"Field {key} must be a 64-bit integer (at most {INT64_MAX}), got {value}")
     return value
 
 
@@ -60,9 +65,12 @@ def arg(name: str, default=None, kind: type = str):
     if kind is bool:
         return str(value).lower() == "true"
     try:
-        return kind(value)
-    except (TypeError, ValueError):
+        value = kind(value)
+    except (TypeError, ValueError, OverflowError):
         invalid(f"Query parameter {name} must be of type {kind.__name__}, got {value!r}")
+    if kind is int and not INT64_MIN <= value <= INT64_MAX:
+        invalid(f"Query parameter {name} must be a 64-bit integer (at most {INT64_MAX}), got {value}")
+    return value
 
 
 def millis(seconds: float | None) -> int | None:

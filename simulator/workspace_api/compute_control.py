@@ -89,7 +89,7 @@ def advance_clock():
         raise ApiError(400, "INVALID_STATE", "This simulator runs on the real clock, which cannot be advanced; "
                        "use a manual or scaled clock (tests, scenario replays) or POST /-/transitions/advance")
     seconds = body().get("seconds")
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-        raise ApiError(400, "INVALID_PARAMETER_VALUE", f"seconds must be a number >= 0, got {seconds!r}")
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < float("inf"):
+        raise ApiError(400, "INVALID_PARAMETER_VALUE", f"seconds must be a finite number >= 0, got {seconds!r}")
     clock.advance(float(seconds))
     return jsonify(_clock_info(clock))

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from ..errors import Invalid, NotFound
 from ..jobs import model, rules
-from .common import arg, body, ctx, principal, required, workspace_id
+from .common import INT64_MAX, arg, body, ctx, principal, required, workspace_id
 from .errors import ApiError
 
 blp = Blueprint("jobs", __name__, description="Jobs and runs (simulated lifecycle)")
@@ -166,7 +166,7 @@ def run_page(run_id):
     """The page behind ``run_page_url`` (a run or a task run)."""
     c = ctx()
     model.ensure(c)
-    row = c.store.one("SELECT r.* FROM runs r LEFT JOIN task_runs t ON t.parent_run_id = r.run_id "
+    row = None if run_id > INT64_MAX else c.store.one("SELECT r.* FROM runs r LEFT JOIN task_runs t ON t.parent_run_id = r.run_id "
                       "WHERE r.run_id = ? OR t.run_id = ? LIMIT 1", (run_id, run_id))
     if row is None:
         return render_template_string("<!doctype html><title>Not found</title><p>Run {{ id }} does not exist.</p>",

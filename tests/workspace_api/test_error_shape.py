@@ -49,17 +49,74 @@ CASES = [
     ("none", "POST", "/-/faults", {"path": "x"}, 400, "INVALID_PARAMETER_VALUE", "starting with '/'"),
     ("none", "POST", "/-/run-rules", {"bogus": 1}, 400, "INVALID_PARAMETER_VALUE", "bogus"),
     ("none", "POST", "/-/transitions/advance", {"id": "nope"}, 404, "RESOURCE_DOES_NOT_EXIST", "nope"),
+    ("none", "POST", "/-/clock/advance", '{"seconds": 1e400}', 400, "INVALID_PARAMETER_VALUE", "finite number"),
     ("none", "GET", "/-/nope", None, 404, "NOT_FOUND", ""),
     ("none", "GET", "/.well-known/databricks-config?o=42", None, 404, "RESOURCE_DOES_NOT_EXIST", "Workspace 42"),
+    # control API fields of the wrong type: 400 naming the field, never a 500 or a bare Infinity
+    ("none", "POST", "/-/faults", {"path": "/x", "status": 500, "method": 5}, 400, "INVALID_PARAMETER_VALUE",
+     "fault method must be an HTTP method"),
+    ("none", "POST", "/-/faults", {"path": "/x", "drop": "yes"}, 400, "INVALID_PARAMETER_VALUE",
+     "drop must be a JSON boolean (true/false), got \"yes\""),
+    ("none", "POST", "/-/faults", {"path": "/x", "status": 500, "timeout": 1}, 400, "INVALID_PARAMETER_VALUE",
+     "timeout must be a JSON boolean"),
+    ("none", "POST", "/-/faults", '{"path": "/x", "status": 500, "body": {"n": NaN}}', 400,
+     "INVALID_PARAMETER_VALUE", "no NaN or Infinity"),
+    ("none", "POST", "/-/run-rules", {"match": 5}, 400, "INVALID_PARAMETER_VALUE", "match must be a JSON object"),
+    ("none", "POST", "/-/run-rules", {"match": {"task_key": 5}}, 400, "INVALID_PARAMETER_VALUE",
+     "match.task_key must be a string"),
+    ("none", "POST", "/-/run-rules", '{"match": {}, "pending_s": 1e400}', 400, "INVALID_PARAMETER_VALUE",
+     "pending_s must be a finite, non-negative number of seconds"),
+    ("none", "POST", "/-/run-rules", '{"duration_s": NaN}', 400, "INVALID_PARAMETER_VALUE", "finite"),
+    ("none", "POST", "/-/run-rules", {"error": ["x"]}, 400, "INVALID_PARAMETER_VALUE", "error must be a string"),
+    ("none", "PUT", "/-/settings/transitions", '{"transition_delay_s": 1e400}', 400, "INVALID_PARAMETER_VALUE",
+     "transition_delay_s must be a finite number"),
+    ("none", "POST", "/-/commands/script", {"match": "x", "workspace_id": "abc"}, 400, "INVALID_PARAMETER_VALUE",
+     "workspace_id must be a positive 64-bit integer"),
+    ("none", "POST", "/-/commands/script", {"match": "x", "language": 5}, 400, "INVALID_PARAMETER_VALUE",
+     "language must be one of python, scala, sql, r, got 5"),
+    ("none", "POST", "/-/commands/script", {"match": "x", "cluster_id": 5}, 400, "INVALID_PARAMETER_VALUE",
+     "cluster_id must be a string"),
+    ("none", "DELETE", "/-/commands/script?id=abc", None, 400, "INVALID_PARAMETER_VALUE", "id must be of type int"),
+    ("none", "GET", "/-/exchanges?workspace_id=abc", None, 400, "INVALID_PARAMETER_VALUE", "workspace_id must be"),
+    ("none", "GET", "/-/exchanges.har?last=x", None, 400, "INVALID_PARAMETER_VALUE", "last must be a whole number"),
+]
+
+BIG = 2**63  # one more than SQLite's INTEGER holds: binding it raised OverflowError (a 500)
+INT64_CASES = [
+    # who, method, path, body, status, error_code, message fragment
+    ("none", "GET", f"/.well-known/databricks-config?o={BIG}", None, 400, "INVALID_PARAMETER_VALUE", "64-bit"),
+    (SP, "GET", f"/w/{BIG}/api/2.0/preview/scim/v2/Me", None, 400, "INVALID_PARAMETER_VALUE", "64-bit"),
+    (SP, "GET", f"/api/2.0/preview/scim/v2/Me?o={BIG}", None, 400, "INVALID_PARAMETER_VALUE", "64-bit"),
+    ("none", "GET", f"/-/exchanges?workspace_id={BIG}", None, 400, "INVALID_PARAMETER_VALUE", "64-bit"),
+    ("none", "GET", f"/-/exchanges.har?workspace_id={BIG}", None, 400, "INVALID_PARAMETER_VALUE", "64-bit"),
+    ("none", "DELETE", f"/-/faults/{BIG}", None, 404, "RESOURCE_DOES_NOT_EXIST", f"no fault rule {BIG}"),
+    ("none", "POST", "/-/faults", {"path": "/x", "status": 500, "workspace_id": BIG}, 400,
+     "INVALID_PARAMETER_VALUE", "workspace_id must be a non-negative integer of at most 64 bits"),
+    ("none", "POST", "/-/faults", {"path": "/x", "status": 500, "probability": 0.5, "seed": BIG}, 400,
+     "INVALID_PARAMETER_VALUE", "seed must be a non-negative integer of at most 64 bits"),
+    ("none", "POST", "/-/commands/script", {"match": "x", "workspace_id": BIG}, 400, "INVALID_PARAMETER_VALUE",
+     "64-bit"),
+    (SP, "GET", f"/api/2.1/jobs/runs/get?run_id={BIG}", None, 400, "INVALID_PARAMETER_VALUE", "64-bit"),
+    (SP, "GET", f"/api/2.0/jobs/runs/get-output?run_id={BIG}", None, 400, "INVALID_PARAMETER_VALUE", "64-bit"),
+    (SP, "POST", "/api/2.1/jobs/runs/cancel", {"run_id": BIG}, 400, "INVALID_PARAMETER_VALUE", "64-bit"),
+    (SP, "GET", f"/api/2.1/jobs/runs/list?job_id={BIG}", None, 400, "INVALID_PARAMETER_VALUE", "64-bit"),
+    (SP, "GET", f"/api/2.2/jobs/get?job_id={BIG}", None, 400, "INVALID_PARAMETER_VALUE", "64-bit"),
+    (SP, "POST", "/api/2.1/jobs/delete", {"job_id": BIG}, 400, "INVALID_PARAMETER_VALUE", "64-bit"),
+    (SP, "POST", "/api/2.1/jobs/reset", {"job_id": BIG, "new_settings": {}}, 400, "INVALID_PARAMETER_VALUE",
+     "64-bit"),
+    (SP, "POST", "/api/2.1/jobs/update", {"job_id": BIG}, 400, "INVALID_PARAMETER_VALUE", "64-bit"),
+    (SP, "POST", "/api/2.1/jobs/run-now", {"job_id": BIG}, 400, "INVALID_PARAMETER_VALUE", "64-bit"),
+    (SP, "POST", "/api/2.1/jobs/run-now", {"job_id": -BIG - 1}, 400, "INVALID_PARAMETER_VALUE", "64-bit"),
 ]
 
 
-def test_every_error_path_answers_the_databricks_shape(sim, pat_connection):
+@pytest.mark.parametrize("cases", [CASES, INT64_CASES], ids=["error-paths", "ids-beyond-64-bits"])
+def test_every_error_path_answers_the_databricks_shape(sim, pat_connection, cases):
     token = pat_connection["user_info"]["auth"]["personal_access_token"]
     auth = {"none": {}, "basic": {"Authorization": "Basic eDp5"}, "bogus": {"Authorization": "Bearer dapi" + "0" * 32},
             SP: {"Authorization": f"Bearer {token}"}}
     wrong = []
-    for who, method, path, body, status, code, fragment in CASES:
+    for who, method, path, body, status, code, fragment in cases:
         kwargs = {"data": body} if isinstance(body, str) else {"json": body} if body is not None else {}
         resp = requests.request(method, sim.url + path, headers=auth[who], timeout=5, **kwargs)
         got = resp.json() if resp.headers.get("Content-Type", "").startswith("application/json") else resp.text
@@ -80,3 +137,22 @@ def test_oauth_token_errors_use_the_oauth_shape(sim, form, auth, status, error):
     resp = requests.post(sim.url + "/oidc/v1/token", data=form, auth=auth, timeout=5)
     assert resp.status_code == status and resp.headers["Content-Type"] == "application/json"
     assert set(resp.json()) == {"error", "error_description"} and resp.json()["error"] == error
+
+
+def test_the_run_page_of_a_run_id_beyond_64_bits_is_not_found(sim):
+    resp = requests.get(f"{sim.url}/-/runs/{BIG}", timeout=5)
+    assert resp.status_code == 404 and f"Run {BIG} does not exist." in resp.text
+
+
+def test_an_unchecked_overflow_is_a_400_not_a_500(sim, pat_connection, monkeypatch):
+    """The safety net: a number SQLite cannot bind, wherever it slips through, is the request's fault."""
+    from simulator.jobs import model
+
+    def overflow(*args, **kwargs):
+        raise OverflowError("Python int too large to convert to SQLite INTEGER")
+    monkeypatch.setattr(model, "get_run", overflow)
+    token = pat_connection["user_info"]["auth"]["personal_access_token"]
+    resp = requests.get(f"{sim.url}/api/2.1/jobs/runs/get?run_id=1", headers={"Authorization": f"Bearer {token}"},
+                        timeout=5)
+    assert resp.status_code == 400 and resp.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert set(resp.json()) == {"error_code", "message"} and "integers must fit in 64 bits" in resp.json()["message"]

@@ -70,6 +70,7 @@ def test_serve_https_prints_the_ca_bundle(tmp_path, monkeypatch):
         started.update(url=self.url, settings=self._server.app.config["PCSIM_CONTEXT"].settings)
     monkeypatch.setattr(ServerThread, "serve_forever", fake_forever)
     db = tmp_path / "state" / "pcsim.db"
+    db.parent.mkdir()  # pcsim creates the state file, never its directory
     result = CliRunner().invoke(cli.main, ["serve", "--port", "0", "--db", str(db), "--https",
                                            "--transitions", "delayed", "--transition-delay", "12"])
     assert result.exit_code == 0, result.output
