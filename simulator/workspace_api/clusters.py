@@ -15,7 +15,7 @@ from flask_smorest import Blueprint
 from .. import lifecycle, workspaces
 from ..store import dumps, loads
 from . import permissions
-from .common import arg, body, ctx, millis, principal, workspace_id
+from .common import arg, body, ctx, millis, page, principal, workspace_id
 from .errors import ApiError, invalid
 
 blp = Blueprint("clusters", __name__, description="Clusters (API 2.0 and 2.1)")
@@ -270,18 +270,8 @@ def _list():
         items = [i for i in items if i["state"] in states]
     if sources:
         items = [i for i in items if i["cluster_source"] in sources]
-    size = arg("page_size", 0, int)
-    token = arg("page_token", "")
-    if token and not token.isdigit():
-        invalid(f"Invalid page_token {token!r}")
-    start = int(token or 0)
-    page = items[start:start + size] if size and size > 0 else items[start:]
-    out = {"clusters": page}
-    if size and size > 0 and start + size < len(items):
-        out["next_page_token"] = str(start + size)
-    if size and size > 0 and start > 0:
-        out["prev_page_token"] = str(max(start - size, 0))
-    return jsonify(out)
+    items, tokens = page(items)
+    return jsonify({"clusters": items, **tokens})
 
 
 def _start():

@@ -103,3 +103,21 @@ def principal() -> Principal:
 
 def workspace_id() -> int:
     return principal().workspace_id
+
+
+def page(items: list) -> tuple[list, dict]:
+    """Offset pagination by ``page_size``/``page_token`` (a number as a string): the page, and the
+    ``next_page_token``/``prev_page_token`` to add (never an empty token: SDKs loop while one is set)."""
+    size = arg("page_size", 0, int)
+    token = arg("page_token", "")
+    if token and not token.isdigit():
+        invalid(f"Invalid page_token {token!r}")
+    start = int(token or 0)
+    if not size or size <= 0:
+        return items[start:], {}
+    tokens = {}
+    if start + size < len(items):
+        tokens["next_page_token"] = str(start + size)
+    if start > 0:
+        tokens["prev_page_token"] = str(max(start - size, 0))
+    return items[start:start + size], tokens

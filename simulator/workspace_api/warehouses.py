@@ -16,7 +16,7 @@ from flask_smorest import Blueprint
 from .. import lifecycle
 from ..store import dumps, loads
 from . import permissions
-from .common import arg, body, ctx, principal, workspace_id
+from .common import body, ctx, page, principal, workspace_id
 from .errors import ApiError, invalid, not_found
 
 blp = Blueprint("warehouses", __name__, url_prefix="/api/2.0/sql/warehouses", description="SQL warehouses")
@@ -178,16 +178,9 @@ def list_warehouses():
     who = principal()
     rows = [r for r in lifecycle.list_rows(ctx(), "warehouse", workspace_id())
             if r["state"] != "DELETED" and permissions.allowed(who, "warehouse", r, "view")]
-    size = arg("page_size", 0, int)
-    token = arg("page_token", "")
-    if token and not token.isdigit():
-        invalid(f"Invalid page_token {token!r}")
-    start = int(token or 0)
-    page = rows[start:start + size] if size and size > 0 else rows[start:]
-    out = {"warehouses": [to_json(r) for r in page]}
-    if size and size > 0 and start + size < len(rows):
-        out["next_page_token"] = str(start + size)
-    return jsonify(out)
+    rows, tokens = page(rows)
+    tokens.pop("prev_page_token", None)  # the warehouses API has no previous-page token
+    return jsonify({"warehouses": [to_json(r) for r in rows], **tokens})
 
 
 @blp.route("/<warehouse_id>", methods=["GET"])
