@@ -25,10 +25,10 @@ sys.path.insert(0, str(ROOT))
 from simulator import fixtures, partners
 from simulator.clock import ManualClock
 from simulator.context import Context
-from simulator.example_partner import create_app as example_partner_app
 from simulator.httpserver import ServerThread
 from simulator.ids import IdGenerator
 from simulator.partnerconnect import desktop, flows
+from simulator.scenarios.example import start_example_partner
 from simulator.server import create_app
 from simulator.store import Store
 
@@ -85,15 +85,11 @@ def main(argv=None) -> int:
         ctx = Context(store=Store(Path(tmp) / "pcsim.db"), clock=clock, ids=IdGenerator(seed=2026))
         fixtures.seed(ctx, ROOT / "fixtures")
         example_config = partners.read_config_file(ROOT / "fixtures" / "partners" / "example.json")
-        section = example_config["pcsim"]
-        partner_server = ServerThread(example_partner_app(
-            example_config, db_path=str(Path(tmp) / "partner.db"), basic_user=section["basic_user"],
-            basic_password=section["basic_password"], signing_secret=section["signing_secret"], clock=clock)).start()
+        partner_server = start_example_partner(example_config, clock=clock, db_path=Path(tmp) / "partner.db")
         broken_server = ServerThread(broken_partner_app()).start()
         sim = ServerThread(create_app(ctx)).start()
         try:
             ctx.store.set_meta("public_url", sim.url)
-            example_config.update(base_url=partner_server.url, sign_up_page=partner_server.url + "/signup")
             partners.register(ctx, example_config, replace=True)
             for config in extra_partners(example_config, broken_server.url):
                 partners.register(ctx, config)

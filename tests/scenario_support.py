@@ -11,12 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from simulator import cli
-from simulator.clock import ManualClock
-from simulator.context import Context, Settings
-from simulator.example_partner import create_app
 from simulator.httpserver import ServerThread
-from simulator.ids import IdGenerator
-from simulator.store import Store
+from simulator.scenarios.example import example_app
+
+from . import conftest
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "partners" / "example.json"
 
@@ -36,11 +34,8 @@ def fast_dir(tmp_path):
 
 @pytest.fixture
 def ctx(fast_dir):
-    """Like tests/conftest.py's ``ctx`` (manual clock, seeded ids), with its state file in ``fast_dir``."""
-    c = Context(store=Store(fast_dir / "sim.db"), clock=ManualClock(), ids=IdGenerator(seed=7),
-                settings=Settings(public_url="http://127.0.0.1:9999", partner_timeout_s=1.0))
-    yield c
-    c.store.close()
+    """tests/conftest.py's ``ctx`` (manual clock, seeded ids), with its state file in ``fast_dir``."""
+    yield from conftest.ctx.__wrapped__(fast_dir)
 
 
 @pytest.fixture
@@ -52,10 +47,7 @@ def serve_partner(ctx, fast_dir, tmp_path):
     def start(wrap=None, **overrides):
         config = json.loads(FIXTURE.read_text())
         config.update(overrides)
-        section = config["pcsim"]
-        app = create_app(config, db_path=str(fast_dir / f"partner{len(servers)}.db"),
-                         basic_user=section["basic_user"], basic_password=section["basic_password"],
-                         signing_secret=section["signing_secret"], clock=ctx.clock)
+        app = example_app(config, clock=ctx.clock, db_path=fast_dir / f"partner{len(servers)}.db")
         server = ServerThread(wrap(app) if wrap else app).start()
         servers.append(server)
         config["base_url"] = server.url

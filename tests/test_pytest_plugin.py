@@ -9,8 +9,8 @@ import textwrap
 
 import pytest
 
-from simulator.example_partner import create_app
 from simulator.httpserver import ServerThread
+from simulator.scenarios.example import example_app
 
 from .scenario_support import FIXTURE, fast_dir  # noqa: F401 - fixture
 
@@ -26,10 +26,7 @@ def test_registered_as_a_pytest11_entry_point():
 def partner_service(tmp_path, fast_dir):
     """A partner's "own service" (the example partner, real clock) and its config file."""
     config = json.loads(FIXTURE.read_text())
-    section = config["pcsim"]
-    app = create_app(config, db_path=str(fast_dir / "service.db"), basic_user=section["basic_user"],
-                     basic_password=section["basic_password"], signing_secret=section["signing_secret"])
-    with ServerThread(app) as server:
+    with ServerThread(example_app(config, db_path=fast_dir / "service.db")) as server:
         config["base_url"] = "http://127.0.0.1:1"  # wrong on purpose: the test passes base_url
         path = tmp_path / "partner-connect.json"
         path.write_text(json.dumps(config))

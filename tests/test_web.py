@@ -105,7 +105,9 @@ def test_question_mark_o_switches_workspace_for_a_member(client):
     act_as(client, WS_AWS, ADA)
     resp = client.get(f"/?o={WS_GCP}")
     assert resp.status_code == 302
-    assert str(WS_GCP) in client.get("/").get_data(as_text=True).split("</header>")[0]
+    header = client.get("/").get_data(as_text=True).split("</header>")[0]
+    assert f'data-workspace-id="{WS_GCP}"' in header  # acting in it (the switcher lists every workspace)
+    assert f'value="{WS_GCP}:{ADA}" aria-current="true"' in header
 
 
 @pytest.mark.parametrize("identity, message", [

@@ -53,16 +53,20 @@ def example_config() -> dict:
     return copy.deepcopy(BUILTIN_EXAMPLE_CONFIG)
 
 
-def start_example_partner(config: dict, *, clock, db_path: str | Path, host: str = "127.0.0.1") -> ServerThread:
-    """Serve the example partner for ``config`` on a free port; ``config`` gets the bound URL as
-    ``base_url`` (and ``sign_up_page``), so registering it afterwards points the simulator at it."""
+def example_app(config: dict, *, clock=None, db_path: str | Path):
+    """The example partner's Flask app for ``config``, expecting the credentials of its ``pcsim`` section."""
     from ..example_partner import create_app
 
     section = config.get("pcsim") or {}
-    app = create_app(config, db_path=str(db_path), basic_user=section.get("basic_user"),
-                     basic_password=section.get("basic_password"), authorization=section.get("authorization"),
-                     signing_secret=section.get("signing_secret"), clock=clock)
-    server = ServerThread(app, host, 0).start()
+    return create_app(config, db_path=str(db_path), basic_user=section.get("basic_user"),
+                      basic_password=section.get("basic_password"), authorization=section.get("authorization"),
+                      signing_secret=section.get("signing_secret"), clock=clock)
+
+
+def start_example_partner(config: dict, *, clock, db_path: str | Path, host: str = "127.0.0.1") -> ServerThread:
+    """Serve the example partner for ``config`` on a free port; ``config`` gets the bound URL as
+    ``base_url`` (and ``sign_up_page``), so registering it afterwards points the simulator at it."""
+    server = ServerThread(example_app(config, clock=clock, db_path=db_path), host, 0).start()
     config["base_url"] = server.url
     config["sign_up_page"] = server.url + "/signup"
     return server

@@ -43,15 +43,6 @@ def lookup(data, path: str):
     return wire.lookup(data, path.split("."))
 
 
-def _config_value(config: dict, key: str):
-    value = config
-    for part in key.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value
-
-
 def condition_holds(cond: dict, partner: Partner) -> tuple[bool, str]:
     """Whether ``cond`` holds for the partner, and a sentence saying what was found."""
     if "endpoint" in cond:
@@ -64,7 +55,8 @@ def condition_holds(cond: dict, partner: Partner) -> tuple[bool, str]:
         text = "credentials are registered for the partner" if has else "no credentials are registered for the partner"
         return has == cond["credentials"], text
     key = cond["config"]
-    value = _config_value(partner.config, key)
+    value = lookup(partner.config, key)
+    value = None if value is _MISSING else value
     if "equals" in cond:
         return value == cond["equals"], f"{key} is {show(value)}" + ("" if value == cond["equals"]
                                                                        else f", not {show(cond['equals'])}")

@@ -18,7 +18,7 @@ from .. import partners
 from ..errors import Invalid
 from ..ids import IdGenerator
 from . import templating
-from .schema import CAPTURE_SOURCES, STEP_KINDS, VOCABULARY, ScenarioSchema  # noqa: F401 - re-exported
+from .schema import STEP_KINDS, VOCABULARY, ScenarioSchema
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -320,6 +320,9 @@ def _check(s: Scenario, raw: LineDict, partner_given: bool) -> list[Problem]:
     def problem(path: list, message: str):
         problems.append(Problem(s.path, line_of(raw, path), message))
 
+    def unknown(path: list, index: int, what: str, name: str, declared) -> None:
+        problem(path, f"step {index}: unknown {what} {name!r} (declared: {', '.join(declared) or 'none'})")
+
     if s.partner is None and not partner_given:
         problem([], "no partner: add partner: {config: FILE} or {name: REGISTERED_NAME}, or pass --partner-config")
     known = set(BUILTINS)
@@ -350,13 +353,11 @@ def _check(s: Scenario, raw: LineDict, partner_given: bool) -> list[Problem]:
                 problem(where + [step.kind], f"step {step.index} ({step.kind}) needs a workspace: declare one "
                         "under workspaces:")
             elif ws not in s.workspaces:
-                problem(where + [step.kind, "workspace"], f"step {step.index}: unknown workspace {ws!r} "
-                        f"(declared: {', '.join(s.workspaces) or 'none'})")
+                unknown(where + [step.kind, "workspace"], step.index, "workspace", ws, s.workspaces)
             user = params.get("user")
             if user is not None:
                 if user not in s.users:
-                    problem(where + [step.kind, "user"], f"step {step.index}: unknown user {user!r} "
-                            f"(declared: {', '.join(s.users) or 'none'})")
+                    unknown(where + [step.kind, "user"], step.index, "user", user, s.users)
                 elif step.kind == "connect" and ws in s.workspaces:
                     spec = s.workspaces[ws]
                     if user not in (spec.get("admins") or []) + (spec.get("members") or []):
@@ -365,11 +366,9 @@ def _check(s: Scenario, raw: LineDict, partner_given: bool) -> list[Problem]:
         if step.kind in ("api", "fault"):
             ws = params.get("workspace")
             if ws is not None and ws not in s.workspaces:
-                problem(where + [step.kind, "workspace"], f"step {step.index}: unknown workspace {ws!r} "
-                        f"(declared: {', '.join(s.workspaces) or 'none'})")
+                unknown(where + [step.kind, "workspace"], step.index, "workspace", ws, s.workspaces)
             if step.kind == "api" and params.get("user") is not None and params["user"] not in s.users:
-                problem(where + [step.kind, "user"], f"step {step.index}: unknown user {params['user']!r} "
-                        f"(declared: {', '.join(s.users) or 'none'})")
+                unknown(where + [step.kind, "user"], step.index, "user", params["user"], s.users)
         if step.kind == "follow_redirect" and "uri" not in params and not seen_redirect:
             problem(where, f"step {step.index}: follow_redirect without uri needs an earlier connect step")
         seen_redirect |= step.kind == "connect"

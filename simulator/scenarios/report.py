@@ -5,7 +5,6 @@ Exchanges come from the exchange log, where secrets are already masked.
 """
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,6 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .. import __version__, exchanges
 from ..context import Context
+from ..web.filters import pretty_json
 from .runner import RunResult, ScenarioResult, StepResult
 
 MARKS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}
@@ -43,7 +43,7 @@ def junit_xml(result: RunResult, *, name: str = "pcsim") -> str:
     root = ET.Element("testsuites", name=name)
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0, "time": 0.0}
     for sc in result.scenarios:
-        steps = sc.steps or []
+        steps = sc.steps
         failures = sum(1 for s in steps if s.status == "failed" and not s.error)
         errors = sum(1 for s in steps if s.status == "failed" and s.error)
         skipped = sum(1 for s in steps if s.status == "skipped")
@@ -87,21 +87,12 @@ _env = Environment(loader=PackageLoader("simulator.scenarios", "templates"),
                    autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
 
 
-def _pretty(text: str | None) -> str:
-    if not text:
-        return ""
-    try:
-        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except ValueError:
-        return text
-
-
 def _exchange(ctx: Context, exchange_id: int) -> dict | None:
     row = exchanges.get(ctx, exchange_id)
     if row is None:
         return None
-    row["request_body"] = _pretty(row.get("request_body"))
-    row["response_body"] = _pretty(row.get("response_body"))
+    row["request_body"] = pretty_json(row.get("request_body"))
+    row["response_body"] = pretty_json(row.get("response_body"))
     row["failed_checks"] = [c for c in row.get("checks") or [] if not c.get("ok")]
     return row
 
@@ -123,8 +114,7 @@ def html_report(ctx: Context, result: RunResult, *, title: str = "pcsim scenario
 
 def write(path: str | Path, text: str) -> None:
     target = Path(path)
-    if target.parent and not target.parent.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
 
 

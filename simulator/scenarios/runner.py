@@ -27,7 +27,7 @@ from ..partners import Partner
 from ..partnerconnect import flows, probe, provisioning, redirects
 from . import expectations, templating
 from .expectations import Check
-from .loader import Scenario, Step, partner_config_problem
+from .loader import Scenario, Step, load_paths, partner_config_problem
 
 REGIONS = {"aws": "us-west-2", "azure": "westus2", "gcp": "us-central1"}
 # What Partner Connect provisioned in a workspace (not what a partner later created through the
@@ -42,6 +42,7 @@ RESOURCE_QUERIES = (
     "SELECT COUNT(*) AS n FROM tokens WHERE workspace_id = ? AND owner_kind = 'service_principal' "
     "AND revoked_at IS NULL AND comment LIKE 'Partner Connect: %'",
 )
+RESOURCE_COUNT = "SELECT " + " + ".join(f"({q})" for q in RESOURCE_QUERIES) + " AS n"  # one round trip per step
 
 
 @dataclass
@@ -545,7 +546,7 @@ class Runner:
             return {}
         conn = self.ctx.store.one("SELECT status, partner_connection_id FROM connections WHERE partner_name = ? "
                                   "AND workspace_id = ?", (partner.name, workspace_id))
-        count = sum(self.ctx.store.one(q, (workspace_id,))["n"] for q in RESOURCE_QUERIES)
+        count = self.ctx.store.one(RESOURCE_COUNT, (workspace_id,) * len(RESOURCE_QUERIES))["n"]
         return {"connection_state": conn["status"] if conn else "gone",
                 "stored_connection_id": conn["partner_connection_id"] if conn else None,
                 "resources_in_workspace": count}
@@ -636,8 +637,6 @@ def run_scenarios(ctx: Context, paths_or_scenarios, *, partner: PartnerSpec | No
                   example_partner: bool = False, contract: str | None = None, on_step=None,
                   on_scenario=None) -> RunResult:
     """Load (when given paths) and run scenarios; the Python API behind ``pcsim run``."""
-    from .loader import load_paths
-
     items = list(paths_or_scenarios)
     scenarios = items if all(isinstance(s, Scenario) for s in items) else load_paths(
         items, partner_given=partner is not None and (partner.config is not None or partner.name is not None))

@@ -11,7 +11,7 @@ import re
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from ..partnerconnect.wire import (ACCOUNT_STATUSES, CLOUDS, ERROR_REASONS, REDIRECT_VALUES, RESOURCE_STATUSES,
-                                   TEST_STATUSES, USER_STATUSES, Bool, Int, ListOf, Nested, Str)
+                                   TEST_STATUSES, USER_STATUSES, Bool, Int, ListOf, Nested, Str, _one_of)
 from . import templating
 
 STEP_KINDS = ("connect", "delete_connection", "partner_delete_connection", "delete_account", "expire_account",
@@ -26,10 +26,6 @@ CAPTURE_SOURCES = ("connection_id", "status", "redirect_uri", "redirect_value", 
                    "error_reason", "resource_status", "kind", "stored_connection_id")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 MAPPING = {"invalid": "must be a mapping"}
-
-
-def _one_of(choices):
-    return validate.OneOf(choices, error="must be one of " + ", ".join(map(str, choices)))
 
 
 def _identifier(value):

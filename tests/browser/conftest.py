@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from simulator import partners
-from simulator.example_partner import create_app as example_partner_app
 from simulator.httpserver import ServerThread
+from simulator.scenarios.example import start_example_partner
 from simulator.server import create_app
 
 CHROMIUM = os.environ.get("PCSIM_CHROMIUM", "/usr/bin/chromium")
@@ -76,12 +76,7 @@ def page(context):
 def example(world, tmp_path):
     """The example partner on a free port, registered with the simulator as "Example Partner"."""
     config = json.loads(EXAMPLE_CONFIG.read_text())
-    section = config["pcsim"]
-    app = example_partner_app(config, db_path=str(tmp_path / "partner.db"), basic_user=section["basic_user"],
-                              basic_password=section["basic_password"], signing_secret=section["signing_secret"],
-                              clock=world.clock)
-    server = ServerThread(app).start()
-    config.update(base_url=server.url, sign_up_page=server.url + "/signup")
+    server = start_example_partner(config, clock=world.clock, db_path=tmp_path / "partner.db")
     partners.register(world, config)
     yield server
     server.stop()

@@ -37,6 +37,12 @@ def open_tile(page, name: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
 
 
+def connect_on_tile(page, name: str) -> None:
+    """Open the tile's dialog and press "Connect to <name>" (for outcomes that open no new tab)."""
+    open_tile(page, name)
+    page.get_by_role("button", name=f"Connect to {name}").click()
+
+
 def tile(page, name: str):
     return page.locator(f'li.tile[data-partner="{name}"]')
 
@@ -97,8 +103,7 @@ def test_new_connection_lands_on_partner_page_in_new_tab(page, context, world, e
     expect(page.get_by_test_id("partner-connection-id")).to_have_text(conn["partner_connection_id"])
     expect(page.get_by_test_id("pat-masked")).to_have_text(pat[:8] + "…")
     expect(page.get_by_test_id("created-by")).to_have_text(ADA)
-    open_tile_gallery = page.get_by_role("navigation", name="Main").get_by_role("link", name="Partner Connect")
-    open_tile_gallery.click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Partner Connect").click()
     expect(tile(page, "Example Partner").get_by_test_id("connected")).to_have_text("✓ Connected")
 
 
@@ -186,8 +191,7 @@ def test_delete_connection_then_create_it_again(page, context, world, example):
 
 def test_non_admin_is_told_why_they_cannot_create_a_connection(page, world, example):
     act_as(page, WS_AWS, BOB)
-    open_tile(page, "Example Partner")
-    page.get_by_role("button", name="Connect to Example Partner").click()
+    connect_on_tile(page, "Example Partner")
     expect(page.get_by_role("alert")).to_contain_text(
         f"{BOB} is not an admin of workspace {WS_AWS}; only admins can create a connection to Example Partner")
     expect(page.get_by_test_id("plan")).to_be_visible()  # still on step 1, nothing lost
@@ -200,8 +204,7 @@ def test_partner_404_connection_not_found_on_sign_in(page, context, world, doubl
     flows.connect(world, partner_name="Double", workspace_id=WS_AWS, user_email=ADA)
     double.script("connect", error(404, "connection_not_found", "We have no record of this connection"))
     act_as(page, WS_AWS, BOB)
-    open_tile(page, "Double")
-    page.get_by_role("button", name="Connect to Double").click()
+    connect_on_tile(page, "Double")
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Double no longer knows this connection (connection_not_found)")
     expect(alert).to_contain_text("Delete the connection and create it again")
@@ -218,8 +221,7 @@ def test_partner_404_connection_not_found_on_sign_in(page, context, world, doubl
 def test_partner_500_until_retries_are_exhausted(page, world, double, double_partner):
     double.script("connect", *[error(500, "general_error", "Double is down for maintenance")] * 4)
     act_as(page, WS_AWS, ADA)
-    open_tile(page, "Double")
-    page.get_by_role("button", name="Connect to Double").click()
+    connect_on_tile(page, "Double")
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Double did not complete the connection (HTTP 500 general_error)")
     expect(alert).to_contain_text("Double is down for maintenance")
@@ -245,8 +247,7 @@ def test_partner_500_until_retries_are_exhausted(page, world, double, double_par
 def test_redirect_outside_allow_list_is_blocked(page, context, world, double, double_partner):
     double.script("connect", ok_connect(redirect_uri="https://evil.example.com/welcome"))
     act_as(page, WS_AWS, ADA)
-    open_tile(page, "Double")
-    page.get_by_role("button", name="Connect to Double").click()
+    connect_on_tile(page, "Double")
     expect(page.get_by_role("alert")).to_contain_text(
         "The redirect was blocked: redirect host evil.example.com is not in the partner's hostnames "
         "allow-list [127.0.0.1]")
@@ -263,8 +264,7 @@ def test_redirect_outside_allow_list_is_blocked(page, context, world, double, do
 def test_exchanges_page_shows_the_failing_check(page, world, double, double_partner):
     double.script("connect", ok_connect(configured_resources="true"))
     act_as(page, WS_AWS, ADA)
-    open_tile(page, "Double")
-    page.get_by_role("button", name="Connect to Double").click()
+    connect_on_tile(page, "Double")
     expect(page.get_by_role("alert")).to_contain_text(
         'Double broke the contract: configured_resources: must be a JSON boolean (true/false) (got "true")')
 
