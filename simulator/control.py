@@ -15,10 +15,10 @@ from flask_smorest import Blueprint
 
 from . import __version__, exchanges, faults, partners, workspaces
 from .errors import Invalid, PcsimError
+from .workspaces import INT64_MAX
 
 blp = Blueprint("control", __name__, url_prefix="/-",
                 description="Simulator control: fault injection, state dump, exchange log as HAR")
-INT64_MAX = 2**63 - 1
 
 
 def _ctx():

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from .context import Context
 from .errors import Invalid, NotFound
+from .workspaces import INT64_MAX
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS faults (
@@ -42,7 +43,6 @@ CREATE TABLE IF NOT EXISTS faults (
 );
 """
 MAX_LATENCY_S = 120.0
-INT64_MAX = 2**63 - 1  # SQLite's INTEGER
 DEFAULT_CODES = {429: "REQUEST_LIMIT_EXCEEDED", 500: "INTERNAL_ERROR", 503: "TEMPORARILY_UNAVAILABLE",
                  504: "DEADLINE_EXCEEDED", 400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
                  404: "RESOURCE_DOES_NOT_EXIST", 409: "RESOURCE_CONFLICT"}

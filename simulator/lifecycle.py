@@ -116,14 +116,21 @@ def _table(kind: str) -> str:
     return KINDS[kind]
 
 
-def _write_back(ctx: Context, table: str, before: dict, after: dict) -> None:
-    if after["state"] == before["state"] and after.get("target_state") == before.get("target_state"):
-        return
-    with ctx.store.atomic() as db:  # guarded: a concurrent action on the same row wins
-        db.execute(f"UPDATE {table} SET state = ?, target_state = NULL, transition_at = NULL, state_since = ? "
-                   "WHERE id = ? AND target_state IS ? AND transition_at IS ?",
-                   (after["state"], after["state_since"], before["id"], before.get("target_state"),
-                    before.get("transition_at")))
+def _settle(ctx: Context, table: str, rows: list[dict]) -> list[dict]:
+    """The rows as they read now; transitions that completed are saved, in one transaction (guarded:
+    a concurrent action on the same row wins)."""
+    now = ctx.clock.now()
+    out = [settled(row, now) for row in rows]
+    done = [(before, after) for before, after in zip(rows, out)
+            if after["state"] != before["state"] or after.get("target_state") != before.get("target_state")]
+    if done:
+        with ctx.store.atomic() as db:
+            for before, after in done:
+                db.execute(f"UPDATE {table} SET state = ?, target_state = NULL, transition_at = NULL, "
+                           "state_since = ? WHERE id = ? AND target_state IS ? AND transition_at IS ?",
+                           (after["state"], after["state_since"], before["id"], before.get("target_state"),
+                            before.get("transition_at")))
+    return out
 
 
 def get(ctx: Context, kind: str, object_id: str) -> dict | None:
@@ -131,34 +138,27 @@ def get(ctx: Context, kind: str, object_id: str) -> dict | None:
     ensure_columns(ctx)
     table = _table(kind)
     row = ctx.store.one(f"SELECT * FROM {table} WHERE id = ?", (object_id,))
-    if row is None:
-        return None
-    now = ctx.clock.now()
-    out = settled(row, now)
-    _write_back(ctx, table, row, out)
-    return out
+    return None if row is None else _settle(ctx, table, [row])[0]
 
 
 def list_rows(ctx: Context, kind: str, workspace_id: int) -> list[dict]:
     """Every warehouse or cluster of a workspace with its current state, oldest first."""
     ensure_columns(ctx)
     table = _table(kind)
-    now = ctx.clock.now()
     rows = ctx.store.query(f"SELECT * FROM {table} WHERE workspace_id = ? ORDER BY created_at, rowid", (workspace_id,))
-    out = []
-    for row in rows:
-        current = settled(row, now)
-        _write_back(ctx, table, row, current)
-        out.append(current)
-    return out
+    return _settle(ctx, table, rows)
+
+
+def _begin(ctx: Context, kind: str, action: str) -> dict:
+    return begin(kind, action, now=ctx.clock.now(), mode=check_mode(ctx.settings.transitions),
+                 delay_s=ctx.settings.transition_delay_s)
 
 
 def apply(ctx: Context, db, kind: str, object_id: str, action: str, **changes) -> dict:
     """Start ``action`` on one object inside the caller's transaction ``db``; ``changes`` are other
     columns to set at the same time. Returns the columns written."""
     ensure_columns(ctx)
-    values = begin(kind, action, now=ctx.clock.now(), mode=check_mode(ctx.settings.transitions),
-                   delay_s=ctx.settings.transition_delay_s)
+    values = _begin(ctx, kind, action)
     values.update(changes)
     assignments = ", ".join(f"{k} = ?" for k in values)
     db.execute(f"UPDATE {_table(kind)} SET {assignments} WHERE id = ?", (*values.values(), object_id))
@@ -166,20 +166,19 @@ def apply(ctx: Context, db, kind: str, object_id: str, action: str, **changes) -
 
 
 def initial(ctx: Context, kind: str, action: str = "create") -> dict:
-    """Column values for a new row that is being created (and so starting)."""
-    return begin(kind, action, now=ctx.clock.now(), mode=check_mode(ctx.settings.transitions),
-                 delay_s=ctx.settings.transition_delay_s)
+    """Column values for a new row that is being created (and so starting); the table has the
+    transition columns once this returns."""
+    ensure_columns(ctx)
+    return _begin(ctx, kind, action)
 
 
 def pending(ctx: Context) -> list[dict]:
     """Transitions under way (across workspaces): kind, id, workspace, state, target, due time."""
     ensure_columns(ctx)
-    now = ctx.clock.now()
     out = []
     for kind, table in KINDS.items():
-        for row in ctx.store.query(f"SELECT * FROM {table} WHERE target_state IS NOT NULL ORDER BY state_since, id"):
-            current = settled(row, now)
-            _write_back(ctx, table, row, current)
+        rows = ctx.store.query(f"SELECT * FROM {table} WHERE target_state IS NOT NULL ORDER BY state_since, id")
+        for row, current in zip(rows, _settle(ctx, table, rows)):
             if current.get("target_state"):
                 out.append({"kind": kind, "id": row["id"], "workspace_id": row["workspace_id"],
                             "state": current["state"], "target_state": current["target_state"],

@@ -10,7 +10,7 @@ def ensure_running(ctx: Context, cluster: dict) -> float:
     """Start the cluster if needed; returns the simulated seconds until it runs."""
     current = lifecycle.get(ctx, "cluster", cluster["id"]) or cluster
     now = ctx.clock.now()
-    fallback = float(getattr(ctx.settings, "cluster_start_s", 60.0))
+    fallback = float(ctx.settings.cluster_start_s)
     if current["state"] == "RUNNING":
         return 0.0
     if current["state"] in ("TERMINATED", "TERMINATING", "ERROR", "UNKNOWN"):

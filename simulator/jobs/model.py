@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ..context import Context
 from ..errors import Invalid, NotFound
 from ..sqlengine import Actor
-from . import rules, sql
+from . import compute, rules, sql
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -59,10 +59,6 @@ ACTIVE = ("QUEUED", "PENDING", "RUNNING", "TERMINATING", "BLOCKED")
 def ensure(ctx: Context) -> None:
     ctx.store.ensure(SCHEMA)
     ctx.store.ensure(rules.SCHEMA)
-
-
-def _setting(ctx: Context, name: str, default: float) -> float:
-    return float(getattr(ctx.settings, name, default))
 
 
 # ---------------------------------------------------------------- submit
@@ -139,13 +135,12 @@ def _run_if_allows(run_if: str, results: list[str]) -> bool:
 
 def _compute_wait(ctx: Context, task: dict, workspace_id: int, started_job_clusters: set) -> tuple[float, dict]:
     """Seconds the task waits for compute, and the cluster it runs on."""
-    start_s = _setting(ctx, "cluster_start_s", 60.0)
+    start_s = float(ctx.settings.cluster_start_s)
     if task.get("existing_cluster_id"):
         cid = task["existing_cluster_id"]
         cluster = ctx.store.one("SELECT * FROM clusters WHERE id = ? AND workspace_id = ?", (cid, workspace_id))
         if cluster is None:
             raise Invalid(f"Cluster {cid} does not exist")
-        from . import compute
         return compute.ensure_running(ctx, cluster), {"cluster_id": cid}
     if task.get("job_cluster_key"):
         key = task["job_cluster_key"]
@@ -161,10 +156,11 @@ def _plan(ctx: Context, spec: dict, tasks: list[dict], workspace_id: int, now: f
     ends: dict[str, dict] = {}
     plans = []
     started_job_clusters: set = set()
+    run_rules = rules.list_rules(ctx)
     for task in tasks:
         deps = [ends[d["task_key"]] for d in task.get("depends_on") or []]
         ready = max([now] + [d["end"] for d in deps])
-        outcome = rules.outcome_for(ctx, _facts(spec, task, workspace_id))
+        outcome = rules.outcome_for(run_rules, _facts(spec, task, workspace_id))
         plan = {"ready": ready, "outcome": outcome}
         if not _run_if_allows(task.get("run_if", "ALL_SUCCESS"), [d["result"] for d in deps]):
             upstream = "UPSTREAM_CANCELED" if any(d["result"] == "CANCELED" for d in deps) else "UPSTREAM_FAILED"
@@ -178,7 +174,7 @@ def _plan(ctx: Context, spec: dict, tasks: list[dict], workspace_id: int, now: f
                             cluster=cluster)
             else:
                 outcome.update(sql.run(ctx, workspace_id=workspace_id, actor=actor, task=task, outcome=outcome))
-                duration = float(outcome.get("duration_s", _setting(ctx, "task_duration_s", 20.0)))
+                duration = float(outcome.get("duration_s", ctx.settings.task_duration_s))
                 plan.update(start=start, end=start + duration, result=outcome.get("result_state", "SUCCESS"),
                             cluster=cluster)
         if plan["cluster"].get("new_cluster") or plan["cluster"].get("job_cluster_key"):
@@ -396,7 +392,7 @@ def view(ctx: Context, run: dict, base_url: str = "") -> dict:
         "setup_duration": 0, "execution_duration": 0, "cleanup_duration": 0,
         "run_duration": _ms((agg.end or now) - run["submitted_at"]), "attempt_number": 0,
         "run_page_url": f"{base_url}/-/runs/{run['run_id']}", "format": "MULTI_TASK",
-        "trigger": "ONE_TIME" if run["job_id"] is None else "ONE_TIME",
+        "trigger": "ONE_TIME",
     }
     if run["job_id"] is not None:
         out["job_id"] = run["job_id"]
@@ -490,16 +486,18 @@ def _job_row(ctx: Context, workspace_id: int, job_id: int) -> dict:
 
 
 def get_job(ctx: Context, workspace_id: int, job_id: int) -> dict:
-    row = _job_row(ctx, workspace_id, job_id)
+    return _job_view(_job_row(ctx, workspace_id, job_id))
+
+
+def _job_view(row: dict) -> dict:
     return {"job_id": row["job_id"], "creator_user_name": row["creator"], "created_time": _ms(row["created_at"]),
             "settings": json.loads(row["settings"]), "run_as_user_name": row["creator"]}
 
 
 def list_jobs(ctx: Context, workspace_id: int, *, limit=20, offset=0, name=None) -> tuple[list[dict], bool]:
     ensure(ctx)
-    rows = ctx.store.query("SELECT job_id FROM jobs WHERE workspace_id = ? ORDER BY created_at, job_id",
-                           (workspace_id,))
-    jobs = [get_job(ctx, workspace_id, r["job_id"]) for r in rows]
+    rows = ctx.store.query("SELECT * FROM jobs WHERE workspace_id = ? ORDER BY created_at, job_id", (workspace_id,))
+    jobs = [_job_view(r) for r in rows]
     if name:
         jobs = [j for j in jobs if j["settings"].get("name") == name]
     return jobs[offset:offset + limit], offset + limit < len(jobs)

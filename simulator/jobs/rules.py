@@ -91,11 +91,12 @@ def clear(ctx: Context) -> int:
         return db.execute("DELETE FROM run_rules").rowcount
 
 
-def outcome_for(ctx: Context, facts: dict) -> dict:
-    """The outcome for a task described by ``facts``: every matching rule applied oldest first, so a
-    newer rule overrides the fields it sets and keeps the rest ({} when none matches)."""
+def outcome_for(run_rules: list[dict], facts: dict) -> dict:
+    """The outcome for a task described by ``facts`` under ``run_rules`` (:func:`list_rules`): every
+    matching rule applied oldest first, so a newer rule overrides the fields it sets and keeps the
+    rest ({} when none matches)."""
     outcome: dict = {}
-    for rule in list_rules(ctx):
+    for rule in run_rules:
         match = rule["match"]
         if all(fnmatch.fnmatchcase(str(facts.get(k) or ""), str(v)) for k, v in match.items()):
             outcome.update({k: v for k, v in rule.items() if k not in ("id", "match")})

@@ -23,7 +23,7 @@ the engine's lock; DuckDB cursors are per call.
 Modules: :mod:`.planner` (Databricks SQL → plan and DuckDB SQL), :mod:`.access` (grants and
 ownership), :mod:`.grants` (reading/changing grants), :mod:`.types` (type names and JSON_ARRAY
 rendering), :mod:`.samples` (the ``samples`` catalog), :mod:`.engine` (execution and catalog
-queries), :mod:`.errors` (Databricks-style SQL errors), :mod:`.rows` (write-first inserts).
+queries), :mod:`.errors` (Databricks-style SQL errors), :mod:`.queries` (saved queries).
 """
 from __future__ import annotations
 

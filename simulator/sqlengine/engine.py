@@ -49,7 +49,6 @@ from .names import (
     qualified,
     quote,
 )
-from .rows import insert_row
 from .types import Column
 
 EPOCH_KEY = "sqlengine_epoch"
@@ -164,7 +163,7 @@ class Engine:
                 raise SqlError("CATALOG_ALREADY_EXISTS", f"Cannot create catalog '{name}' because it already "
                                                          "exists.", "42P04")
             with self.store.atomic() as db:
-                insert_row(db, "catalogs", {"workspace_id": self.workspace_id, "name": name, "created_at": now})
+                db["catalogs"].insert({"workspace_id": self.workspace_id, "name": name, "created_at": now})
                 self._record(db, "catalog", name, actor.name, comment, now)
             self.sync()
 
@@ -378,10 +377,6 @@ class Engine:
     def _bookkeeping(self, plan: planner.Plan, actor: Actor, now: float) -> None:
         a = plan.args
         wid = self.workspace_id
-        if a.get("schema_comment"):  # read before the transaction, which must start with a write
-            catalog, schema, text = a["schema_comment"]
-            name = full_name(catalog, schema)
-            owner = None if self.record("schema", name) else self.owner("schema", name)
         with self.store.atomic() as db:
             if a.get("created"):
                 kind, catalog, schema, table = a["created"]
@@ -407,8 +402,10 @@ class Engine:
                 db.execute("UPDATE grants SET securable_name = ? WHERE workspace_id = ? AND "
                            "lower(securable_type) = 'table' AND lower(securable_name) = ?", (new, wid, old.lower()))
             if a.get("schema_comment"):
-                if owner is not None:
-                    self._record(db, "schema", name, owner, text, now)
+                catalog, schema, text = a["schema_comment"]
+                name = full_name(catalog, schema)
+                if not self.record("schema", name):
+                    self._record(db, "schema", name, self.owner("schema", name), text, now)
                 db.execute("UPDATE sql_objects SET comment = ? WHERE workspace_id = ? AND securable_type = 'schema' "
                            "AND full_name = ?", (text, wid, name))
 

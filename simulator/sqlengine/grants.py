@@ -10,7 +10,6 @@ from ..store import Store
 from .access import normalize
 from .errors import SqlError, insufficient
 from .names import SAMPLES, full_name
-from .rows import insert_row
 
 PRIVILEGES = {
     "ALL_PRIVILEGES", "APPLY_TAG", "BROWSE", "CREATE", "CREATE_CATALOG", "CREATE_CONNECTION", "CREATE_FUNCTION",
@@ -84,19 +83,19 @@ def change(store: Store, workspace_id: int, securable_type: str, name: str, prin
            add=(), remove=()) -> None:
     """Add and remove one principal's privileges on a securable (one transaction)."""
     add, remove = validate(add), validate(remove)
-    existing = store.query("SELECT id, privilege FROM grants WHERE workspace_id = ? AND principal = ? "
-                           "AND lower(securable_type) = ? AND lower(securable_name) = ?",
-                           (workspace_id, principal, securable_type, name.lower()))
-    doomed = [r["id"] for r in existing if normalize(r["privilege"]) in remove]
-    current = {normalize(r["privilege"]) for r in existing} - set(remove)
-    with store.atomic() as db:  # writes only: see rows.py
+    with store.atomic() as db:
+        existing = store.query("SELECT id, privilege FROM grants WHERE workspace_id = ? AND principal = ? "
+                               "AND lower(securable_type) = ? AND lower(securable_name) = ?",
+                               (workspace_id, principal, securable_type, name.lower()))
+        doomed = [r["id"] for r in existing if normalize(r["privilege"]) in remove]
+        current = {normalize(r["privilege"]) for r in existing} - set(remove)
         for row_id in doomed:
             db.execute("DELETE FROM grants WHERE id = ?", (row_id,))
         for privilege in add:
             if privilege not in current:
-                insert_row(db, "grants", {"workspace_id": workspace_id, "connection_id": None, "principal": principal,
-                                          "securable_type": securable_type, "securable_name": name,
-                                          "privilege": privilege})
+                db["grants"].insert({"workspace_id": workspace_id, "connection_id": None, "principal": principal,
+                                     "securable_type": securable_type, "securable_name": name,
+                                     "privilege": privilege})
                 current.add(privilege)
 
 

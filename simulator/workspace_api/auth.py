@@ -20,7 +20,7 @@ from flask_smorest import Blueprint
 
 from ..partnerconnect.provisioning import secret_hash
 from .common import INT64_MAX, Principal, ctx
-from .errors import ApiError
+from .errors import ApiError, invalid, not_found
 
 blp = Blueprint("oauth", __name__, description="Host metadata, OIDC discovery and OAuth M2M tokens")
 
@@ -39,8 +39,7 @@ def addressed_workspace() -> int | None:
     except ValueError:
         raise ApiError(400, "INVALID_PARAMETER_VALUE", f"Workspace id must be an integer, got {value!r}") from None
     if not 0 < wid <= INT64_MAX:
-        raise ApiError(400, "INVALID_PARAMETER_VALUE",
-                       f"Workspace id must be a positive 64-bit integer (at most {INT64_MAX}), got {value}")
+        invalid(f"Workspace id must be a positive 64-bit integer (at most {INT64_MAX}), got {value}")
     return wid
 
 
@@ -116,7 +115,7 @@ def host_metadata():
     if wid is not None:
         ws = ctx().store.one("SELECT * FROM workspaces WHERE id = ?", (wid,))
         if ws is None:
-            raise ApiError(404, "RESOURCE_DOES_NOT_EXIST", f"Workspace {wid} does not exist")
+            not_found(f"Workspace {wid} does not exist")
         data.update(workspace_id=str(wid), cloud=ws["cloud"])
     return jsonify(data)
 

@@ -115,8 +115,8 @@ def _termination_reason(row: dict, details: dict) -> dict:
     return {"code": "INACTIVITY", "type": "SUCCESS", "parameters": {"inactivity_duration_min": str(minutes)}}
 
 
-def to_json(row: dict) -> dict:
-    """ClusterDetails for get and list."""
+def to_json(row: dict, cloud: str) -> dict:
+    """ClusterDetails for get and list (``cloud``: the workspace's)."""
     d = loads(row.get("details")) or {}
     state = row["state"]
     node = row["node_type_id"]
@@ -144,7 +144,7 @@ def to_json(row: dict) -> dict:
         out["state_message"] = f"{out['state_message']} (simulated: {note})".lstrip()
     if state == "RUNNING":
         workers = d.get("autoscale", {}).get("min_workers", row["num_workers"])
-        spec = next((n for n in NODE_TYPES.get(_cloud(), []) if n["node_type_id"] == node), None)
+        spec = next((n for n in NODE_TYPES.get(cloud, []) if n["node_type_id"] == node), None)
         out.update(spark_context_id=int(row["since"] * 1000) % (2**62), last_restarted_time=millis(row["since"]),
                    driver={"node_id": row["id"][-8:] + "-driver", "host_private_ip": "10.0.0.2",
                            "private_ip": "10.0.0.2", "start_timestamp": millis(row["since"])},
@@ -241,7 +241,6 @@ def _create():
     source = data.get("cluster_source", "API")
     details["cluster_source"] = source if source in CLUSTER_SOURCES else "API"
     c = ctx()
-    lifecycle.ensure_columns(c)
     now = c.clock.now()
     row = {"id": c.ids.cluster_id(now), "workspace_id": workspace_id(), **columns, "connection_id": None,
            "creator": who.user_name, "created_at": now, "details": dumps(details), **lifecycle.initial(c, "cluster")}
@@ -254,16 +253,15 @@ def _get():
     cluster_id = arg("cluster_id")
     if not cluster_id:
         invalid("Missing required field: cluster_id")
-    return jsonify(to_json(_load(cluster_id)))
+    return jsonify(to_json(_load(cluster_id), _cloud()))
 
 
 def _list():
     """Clusters the caller may see, newest first; ``filter_by.cluster_states``/``cluster_sources``,
     ``page_size``/``page_token``."""
-    who = principal()
-    rows = [r for r in reversed(lifecycle.list_rows(ctx(), "cluster", workspace_id()))
-            if permissions.allowed(who, "cluster", r, "view")]
-    items = [to_json(r) for r in rows]
+    rows = permissions.visible(principal(), "cluster", lifecycle.list_rows(ctx(), "cluster", workspace_id()))
+    cloud = _cloud()
+    items = [to_json(r, cloud) for r in reversed(rows)]
     states = request.args.getlist("filter_by.cluster_states")
     sources = request.args.getlist("filter_by.cluster_sources")
     if states:

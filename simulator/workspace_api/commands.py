@@ -32,8 +32,8 @@ from flask import jsonify
 from flask_smorest import Blueprint
 
 from .. import sqlengine
+from ..workspaces import is_int64_id
 from ..sqlengine import Actor, Session, SqlError
-from ..sqlengine.rows import insert_row
 from ..sqlengine.types import native
 from . import permissions
 from .common import INT64_MAX, arg, body, ctx, principal, required, workspace_id
@@ -135,7 +135,7 @@ def create_context():
     c = ctx()
     context_id = str(c.ids.int64())
     with _store().atomic() as db:
-        insert_row(db, "command_contexts", {
+        db["command_contexts"].insert({
             "id": context_id, "workspace_id": workspace_id(), "cluster_id": cluster["id"],
             "language": _language(data.get("language"), "python"), "status": "Running",
             "principal": principal().user_name, "catalog": None, "schema_name": None, "created_at": c.clock.now()})
@@ -225,7 +225,7 @@ def execute_command():
     command_id = c.ids.hex(32)
     now = c.clock.now()
     with _store().atomic() as db:
-        insert_row(db, "commands", {"id": command_id, "context_id": context["id"], "workspace_id": context["workspace_id"],
+        db["commands"].insert({"id": command_id, "context_id": context["id"], "workspace_id": context["workspace_id"],
                                "cluster_id": context["cluster_id"], "language": language, "command": command,
                                "status": status, "results": json.dumps(results), "created_at": now,
                                "updated_at": now})
@@ -289,7 +289,7 @@ def _script_from(data: dict) -> dict:
     wid = data.get("workspace_id")
     if isinstance(wid, str) and wid.isdigit():  # 64-bit ids often travel as strings
         wid = int(wid)
-    if wid is not None and (not isinstance(wid, int) or isinstance(wid, bool) or not 0 < wid <= INT64_MAX):
+    if wid is not None and not is_int64_id(wid):
         invalid(f"workspace_id must be a positive 64-bit integer (at most {INT64_MAX}), got {json.dumps(wid)}")
     cluster_id = data.get("cluster_id")
     if cluster_id is not None and not isinstance(cluster_id, str):
@@ -315,7 +315,7 @@ def add_script():
     data = body()
     row = _script_from(data)
     with _store().atomic() as db:
-        row["id"] = insert_row(db, "command_scripts", row)
+        row["id"] = db["command_scripts"].insert(row).last_rowid
     return jsonify(_script_view(row))
 
 

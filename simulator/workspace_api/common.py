@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from flask import current_app, g, request
 
 from ..context import Context
+from ..workspaces import INT64_MAX  # SQLite's INTEGER: a larger id cannot exist, and binding it would overflow
 from .errors import ApiError, invalid
 
-INT64_MAX = 2**63 - 1  # SQLite's INTEGER: a larger id cannot exist, and binding it would overflow
 INT64_MIN = -(2**63)
 
 

@@ -18,7 +18,7 @@ from flask_smorest import Blueprint
 from .. import lifecycle
 from ..errors import NotFound, PcsimError
 from .common import body, ctx
-from .errors import ApiError
+from .errors import ApiError, invalid
 
 blp = Blueprint("workspace_control", __name__, url_prefix="/-",
                 description="Simulator control: warehouse/cluster state transitions and the clock")
@@ -41,8 +41,7 @@ def put_transitions():
     data = body()
     unknown = set(data) - {"transitions", "transition_delay_s"}
     if unknown:
-        raise ApiError(400, "INVALID_PARAMETER_VALUE", f"Unknown field(s): {', '.join(sorted(unknown))} "
-                       "(expected transitions, transition_delay_s)")
+        invalid(f"Unknown field(s): {', '.join(sorted(unknown))} (expected transitions, transition_delay_s)")
     try:
         return jsonify(lifecycle.configure(ctx(), data.get("transitions"), data.get("transition_delay_s")))
     except PcsimError as exc:
@@ -60,7 +59,7 @@ def advance_transitions():
     """Complete pending transitions now: all, or one object's (``{"id": ...}``)."""
     object_id = body().get("id")
     if object_id is not None and not isinstance(object_id, str):
-        raise ApiError(400, "INVALID_PARAMETER_VALUE", "id must be a warehouse or cluster id (a string)")
+        invalid("id must be a warehouse or cluster id (a string)")
     try:
         return jsonify({"advanced": lifecycle.advance(ctx(), object_id)})
     except PcsimError as exc:
@@ -90,6 +89,6 @@ def advance_clock():
                        "use a manual or scaled clock (tests, scenario replays) or POST /-/transitions/advance")
     seconds = body().get("seconds")
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < float("inf"):
-        raise ApiError(400, "INVALID_PARAMETER_VALUE", f"seconds must be a finite number >= 0, got {seconds!r}")
+        invalid(f"seconds must be a finite number >= 0, got {seconds!r}")
     clock.advance(float(seconds))
     return jsonify(_clock_info(clock))

@@ -42,20 +42,41 @@ SECURABLE = {"warehouse": "sql_warehouse", "cluster": "cluster"}
 NOUN = {"warehouse": "SQL warehouse", "cluster": "cluster"}
 
 
-def levels(who: Principal, kind: str, row: dict) -> set[str]:
-    """The permission levels ``who`` holds on one warehouse or cluster row."""
+def _held(who: Principal, kind: str, object_id: str | None = None) -> dict[str, set[str]]:
+    """The levels ``who`` is granted on objects of ``kind``, by object id (``'*'``: workspace-wide);
+    only those of ``object_id`` (and ``'*'``) when given."""
+    sql = "SELECT securable_name, privilege FROM grants WHERE workspace_id = ? AND principal = ? AND securable_type = ?"
+    params: tuple = (who.workspace_id, who.user_name, SECURABLE[kind])
+    if object_id is not None:
+        sql += " AND securable_name IN (?, '*')"
+        params += (object_id,)
+    held: dict[str, set[str]] = {}
+    for r in ctx().store.query(sql, params):
+        held.setdefault(r["securable_name"], set()).add(r["privilege"])
+    return held
+
+
+def _levels(who: Principal, row: dict, held: dict[str, set[str]]) -> set[str]:
     if who.is_admin:
         return {"IS_OWNER"}
     if row.get("creator") and row["creator"] == who.user_name and row.get("connection_id") is None:
         return {"IS_OWNER"}
-    rows = ctx().store.query(
-        "SELECT privilege FROM grants WHERE workspace_id = ? AND principal = ? AND securable_type = ? "
-        "AND securable_name IN (?, '*')", (who.workspace_id, who.user_name, SECURABLE[kind], row["id"]))
-    return {r["privilege"] for r in rows}
+    return held.get(row["id"], set()) | held.get("*", set())
+
+
+def levels(who: Principal, kind: str, row: dict) -> set[str]:
+    """The permission levels ``who`` holds on one warehouse or cluster row."""
+    return _levels(who, row, {} if who.is_admin else _held(who, kind, row["id"]))
 
 
 def allowed(who: Principal, kind: str, row: dict, need: str) -> bool:
     return bool(levels(who, kind, row) & NEEDS[(kind, need)])
+
+
+def visible(who: Principal, kind: str, rows: list[dict], need: str = "view") -> list[dict]:
+    """The rows ``who`` may ``need`` (for lists: one grants query for all of them)."""
+    held = {} if who.is_admin else _held(who, kind)
+    return [row for row in rows if _levels(who, row, held) & NEEDS[(kind, need)]]
 
 
 def require(who: Principal, kind: str, row: dict, need: str, verb: str) -> None:

@@ -16,8 +16,8 @@ from flask_smorest import Blueprint
 
 from .. import workspaces
 from ..errors import PcsimError
-from .common import arg, body, ctx, principal, workspace_id
-from .errors import ApiError, permission_denied
+from .common import arg, body, ctx, principal, required, workspace_id
+from .errors import ApiError, invalid, not_found, permission_denied
 
 blp = Blueprint("scim", __name__, url_prefix="/api/2.0/preview/scim/v2", description="SCIM identity")
 
@@ -219,7 +219,7 @@ def _filtered(resources: list[dict]) -> list[dict]:
     try:
         node = parse_filter(text)
     except FilterError as exc:
-        raise ApiError(400, "INVALID_PARAMETER_VALUE", f"Unsupported filter {text!r}: {exc}") from None
+        invalid(f"Unsupported filter {text!r}: {exc}")
     return [r for r in resources if filter_matches(node, r)]
 
 
@@ -241,6 +241,13 @@ def _project(resource: dict) -> dict:
 
 def _one(resource: dict):
     return jsonify(_project(resource))
+
+
+def _created(resource: dict):
+    """201 with the new resource (in full: ``attributes`` apply to reads)."""
+    resp = jsonify(resource)
+    resp.status_code = 201
+    return resp
 
 
 def _page(resources: list[dict]):
@@ -286,7 +293,7 @@ def _find_user(user_id: str) -> dict:
     for u in _members():
         if str(u[f"{cloud}_user_id"]) == user_id:
             return u
-    raise ApiError(404, "RESOURCE_DOES_NOT_EXIST", f"User {user_id} does not exist")
+    not_found(f"User {user_id} does not exist")
 
 
 @blp.route("/Users", methods=["GET"])
@@ -305,9 +312,7 @@ def create_user():
     """Add a user to this workspace (creating the person when new). Admins only."""
     _require_admin()
     data = body()
-    email = data.get("userName")
-    if not email:
-        raise ApiError(400, "INVALID_PARAMETER_VALUE", "Missing required field: userName")
+    email = required(data, "userName")
     name = data.get("name") or {}
     c = ctx()
     try:
@@ -319,11 +324,9 @@ def create_user():
             raise ApiError(409, "RESOURCE_ALREADY_EXISTS", f"User with username {email} already exists.")
         workspaces.add_member(c, workspace_id(), email, admin=False)
     except PcsimError as exc:
-        raise ApiError(400, "INVALID_PARAMETER_VALUE", str(exc)) from None
+        invalid(str(exc))
     user = next(u for u in _members() if u["email"].lower() == email.lower())
-    resp = jsonify(user_resource(user, _cloud()))
-    resp.status_code = 201
-    return resp
+    return _created(user_resource(user, _cloud()))
 
 
 @blp.route("/Users/<user_id>", methods=["DELETE"])
@@ -344,7 +347,7 @@ def _sps() -> list[dict]:
 def _find_sp(sp_id: str) -> dict:
     sp = next((s for s in _sps() if str(s["id"]) == sp_id), None)
     if sp is None:
-        raise ApiError(404, "RESOURCE_DOES_NOT_EXIST", f"Service principal {sp_id} does not exist")
+        not_found(f"Service principal {sp_id} does not exist")
     return sp
 
 
@@ -371,9 +374,7 @@ def create_sp():
         raise ApiError(409, "RESOURCE_ALREADY_EXISTS", f"Service principal {row['application_id']} already exists")
     with c.store.atomic() as db:
         db["service_principals"].insert(row)
-    resp = jsonify(sp_resource(row))
-    resp.status_code = 201
-    return resp
+    return _created(sp_resource(row))
 
 
 @blp.route("/ServicePrincipals/<sp_id>", methods=["DELETE"])
@@ -382,8 +383,7 @@ def delete_sp(sp_id):
     _require_admin()
     sp = _find_sp(sp_id)
     if sp["connection_id"] is not None:
-        raise ApiError(400, "INVALID_PARAMETER_VALUE", "This service principal belongs to a Partner Connect "
-                       "connection; delete the connection instead")
+        invalid("This service principal belongs to a Partner Connect connection; delete the connection instead")
     with ctx().store.atomic() as db:
         db.execute("UPDATE tokens SET revoked_at = ? WHERE owner_kind = 'service_principal' AND owner_id = ? "
                    "AND revoked_at IS NULL", (ctx().clock.now(), sp["id"]))
@@ -409,5 +409,5 @@ def list_groups():
 @blp.route("/Groups/<group_id>", methods=["GET"])
 def get_group(group_id):
     if group_id not in ("admins", "users"):
-        raise ApiError(404, "RESOURCE_DOES_NOT_EXIST", f"Group {group_id} does not exist")
+        not_found(f"Group {group_id} does not exist")
     return _one(_group(group_id))

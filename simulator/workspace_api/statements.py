@@ -31,7 +31,6 @@ from flask_smorest import Blueprint
 
 from .. import sqlengine
 from ..sqlengine import Actor, Session, SqlError
-from ..sqlengine.rows import insert_row
 from ..sqlengine.types import Column
 from . import permissions
 from .common import body, ctx, principal, required, workspace_id
@@ -233,7 +232,7 @@ def execute_statement():
     statement_id = c.ids.uuid()
     now = c.clock.now()
     with _store().atomic() as db:
-        insert_row(db, "sql_statements", {
+        db["sql_statements"].insert({
             "id": statement_id, "workspace_id": who.workspace_id, "warehouse_id": warehouse_id,
             "principal": who.user_name, "is_admin": int(who.is_admin), "request": json.dumps(req),
             "state": "PENDING", "error": None, "result": None, "created_at": now, "updated_at": now})

@@ -46,15 +46,15 @@ def _owner_ids(kind: str, owner_id: int, cloud: str) -> tuple[int, str]:
     return owner_id, sp["application_id"] if sp else ""
 
 
-def token_info(row: dict, *, management: bool = False) -> dict:
-    """TokenInfo; ``management`` adds owner, creator and workspace (token-management shape)."""
+def token_info(row: dict, *, cloud: str | None = None) -> dict:
+    """TokenInfo; with ``cloud`` (the workspace's, which the ids shown depend on) also owner, creator
+    and workspace (token-management shape)."""
     info = {"token_id": row["token_id"], "creation_time": millis(row["created_at"]),
             "expiry_time": -1 if row["expiry_time"] is None else millis(row["expiry_time"]),
             "comment": row["comment"] or ""}
     if row.get("scopes"):
         info["scopes"] = loads(row["scopes"])
-    if management:
-        cloud = workspaces.get_workspace(ctx(), row["workspace_id"])["cloud"]
+    if cloud is not None:
         owner_id, _ = _owner_ids(row["owner_kind"], row["owner_id"], cloud)
         by_kind = row.get("created_by_kind") or row["owner_kind"]
         by_id = row.get("created_by_id") if row.get("created_by_id") is not None else row["owner_id"]
@@ -62,6 +62,10 @@ def token_info(row: dict, *, management: bool = False) -> dict:
         info.update(owner_id=owner_id, created_by_id=created_by_id, created_by_username=created_by_name,
                     workspace_id=row["workspace_id"])
     return info
+
+
+def _cloud() -> str:
+    return workspaces.get_workspace(ctx(), workspace_id())["cloud"]
 
 
 def _live_tokens(where: str = "", params=()) -> list[dict]:
@@ -167,14 +171,15 @@ def create_obo_token():
     if sp is None:
         not_found(f"Service principal with application id {application_id} does not exist in this workspace")
     value, row = _mint("service_principal", sp["id"], who, data)
-    return jsonify({"token_value": value, "token_info": token_info(row, management=True)})
+    return jsonify({"token_value": value, "token_info": token_info(row, cloud=_cloud())})
 
 
 @blp.route("/api/2.0/token-management/tokens", methods=["GET"])
 def list_all_tokens():
     """Every live token of the workspace; ``created_by_id`` and ``created_by_username`` filter."""
     _require_admin()
-    infos = [token_info(r, management=True) for r in _live_tokens()]
+    cloud = _cloud()
+    infos = [token_info(r, cloud=cloud) for r in _live_tokens()]
     by_id = arg("created_by_id", None, int)
     by_name = arg("created_by_username")
     if by_id is not None:
@@ -194,7 +199,7 @@ def _managed(token_id: str) -> dict:
 
 @blp.route("/api/2.0/token-management/tokens/<token_id>", methods=["GET"])
 def get_managed_token(token_id):
-    return jsonify({"token_info": token_info(_managed(token_id), management=True)})
+    return jsonify({"token_info": token_info(_managed(token_id), cloud=_cloud())})
 
 
 @blp.route("/api/2.0/token-management/tokens/<token_id>", methods=["DELETE"])

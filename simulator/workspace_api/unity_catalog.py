@@ -26,7 +26,7 @@ from ..sqlengine.access import Authorizer
 from ..sqlengine.grants import SECURABLE_TYPES, assignments, change, effective
 from ..sqlengine.names import INFORMATION_SCHEMA, full_name
 from .common import arg, body, ctx, millis, principal, required, workspace_id
-from .errors import ApiError, invalid
+from .errors import ApiError, invalid, permission_denied
 
 blp = Blueprint("unity_catalog", __name__, url_prefix="/api/2.1/unity-catalog",
                 description="Unity Catalog (catalogs, schemas, tables, grants) on the simulator's SQL engine")
@@ -78,10 +78,15 @@ def _literal(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _page(items: list, key: str):
-    max_results = arg("max_results", 0, int)
+def _required_arg(name: str) -> str:
+    return required({name: arg(name)}, name)
+
+
+def _page(items: list, key: str, size_param: str = "max_results"):
+    """``size_param`` items (0 or absent: all) from ``page_token``; ``next_page_token`` while more remain."""
+    max_results = arg(size_param, 0, int)
     if max_results < 0:
-        invalid(f"max_results must be >= 0, got {max_results}")
+        invalid(f"{size_param} must be >= 0, got {max_results}")
     token = arg("page_token")
     start = 0
     if token:
@@ -100,10 +105,8 @@ def _metastore_id() -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"pcsim:metastore:{ws['cloud']}:{ws['region']}"))
 
 
-def _stamp(securable_type: str, name: str) -> tuple[int, str]:
-    """(created_at in ms, created_by) from the engine's records, else the catalog's or workspace's."""
-    engine = _engine()
-    record = engine.record(securable_type, name)
+def _stamp(engine, record: dict | None, securable_type: str, name: str) -> tuple[int, str]:
+    """(created_at in ms, created_by) from the engine's ``record``, else the catalog's or workspace's."""
     if record:
         return millis(record["created_at"]), record["created_by"]
     c = ctx()
@@ -123,7 +126,7 @@ def _catalog(name: str) -> str:
     if catalog not in known:
         raise ApiError(404, "CATALOG_DOES_NOT_EXIST", f"Catalog '{name}' does not exist.")
     if not _auth().can_use_catalog(catalog):
-        raise ApiError(403, "PERMISSION_DENIED", f"User does not have USE CATALOG on Catalog '{catalog}'.")
+        permission_denied(f"User does not have USE CATALOG on Catalog '{catalog}'.")
     return catalog
 
 
@@ -152,8 +155,8 @@ def _table(full: str) -> tuple[str, str, str, dict]:
 
 def _catalog_info(name: str) -> dict:
     engine = _engine()
-    created_at, created_by = _stamp("catalog", name)
     record = engine.record("catalog", name) or {}
+    created_at, created_by = _stamp(engine, record, "catalog", name)
     out = {"name": name, "full_name": name, "catalog_type": catalog_type(name),
            "owner": engine.owner("catalog", name), "metastore_id": _metastore_id(), "created_at": created_at,
            "created_by": created_by, "updated_at": created_at, "updated_by": created_by, "securable_type": "CATALOG",
@@ -166,8 +169,8 @@ def _catalog_info(name: str) -> dict:
 def _schema_info(catalog: str, schema: str) -> dict:
     engine = _engine()
     name = full_name(catalog, schema)
-    created_at, created_by = _stamp("schema", name)
     record = engine.record("schema", name) or {}
+    created_at, created_by = _stamp(engine, record, "schema", name)
     owner = "System user" if schema == INFORMATION_SCHEMA else engine.owner("schema", name)
     out = {"name": schema, "catalog_name": catalog, "full_name": name, "owner": owner,
            "metastore_id": _metastore_id(), "catalog_type": catalog_type(catalog),
@@ -187,7 +190,8 @@ def _type_json(col: dict) -> str:
 def _table_info(catalog: str, schema: str, table: dict, *, with_columns: bool = True) -> dict:
     engine = _engine()
     name = full_name(catalog, schema, table["name"])
-    created_at, created_by = _stamp("view" if table["kind"] == "view" else "table", name)
+    kind = "view" if table["kind"] == "view" else "table"
+    created_at, created_by = _stamp(engine, engine.record(kind, name), kind, name)
     out = {"name": table["name"], "catalog_name": catalog, "schema_name": schema, "full_name": name,
            "table_type": "VIEW" if table["kind"] == "view" else "MANAGED", "owner": engine.owner("table", name),
            "metastore_id": _metastore_id(), "created_at": created_at, "created_by": created_by,
@@ -244,7 +248,7 @@ def create_catalog():
 
 @blp.route("/schemas", methods=["GET"])
 def list_schemas():
-    catalog = _catalog(required({"catalog_name": arg("catalog_name")}, "catalog_name"))
+    catalog = _catalog(_required_arg("catalog_name"))
     return _page([_schema_info(catalog, s) for s in _engine().schemas(catalog)], "schemas")
 
 
@@ -274,8 +278,7 @@ def delete_schema(full):
 
 @blp.route("/tables", methods=["GET"])
 def list_tables():
-    catalog, schema = _schema(f"{required({'catalog_name': arg('catalog_name')}, 'catalog_name')}."
-                              f"{required({'schema_name': arg('schema_name')}, 'schema_name')}")
+    catalog, schema = _schema(f"{_required_arg('catalog_name')}.{_required_arg('schema_name')}")
     with_columns = not arg("omit_columns", False, bool)
     tables = [_table_info(catalog, schema, t, with_columns=with_columns) for t in _engine().tables(catalog, schema)]
     return _page(tables, "tables")
@@ -365,14 +368,7 @@ def get_permissions(securable_type, full):
 def list_privilege_assignments(securable_type, full):
     kind, name, _ = _securable(securable_type, full)
     items = assignments(ctx().store, workspace_id(), kind, name, arg("principal"))
-    page_size = arg("page_size", 0, int)
-    token = arg("page_token")
-    start = int(token) if token and token.isdigit() else 0
-    end = len(items) if not page_size else start + page_size
-    out = {"privilege_assignments": items[start:end]}
-    if end < len(items):
-        out["next_page_token"] = str(end)
-    return jsonify(out)
+    return _page(items, "privilege_assignments", "page_size")
 
 
 @blp.route("/permissions/<securable_type>/<full>", methods=["PATCH"])
@@ -380,7 +376,7 @@ def update_permissions(securable_type, full):
     """Apply ``changes: [{principal, add, remove}]`` (admins, owners and MANAGE holders)."""
     kind, name, parts = _securable(securable_type, full)
     if not _auth().can_manage_grants(*parts):
-        raise ApiError(403, "PERMISSION_DENIED", f"User does not have MANAGE on {kind.capitalize()} '{name}'.")
+        permission_denied(f"User does not have MANAGE on {kind.capitalize()} '{name}'.")
     changes = body().get("changes") or []
     if not isinstance(changes, list):
         invalid("changes must be a list")

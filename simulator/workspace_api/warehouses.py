@@ -175,10 +175,8 @@ def _check_unique_name(name: str, except_id: str | None = None) -> None:
 @blp.route("", methods=["GET"])
 def list_warehouses():
     """The warehouses the caller may see (deleted ones left out); ``page_size``/``page_token``."""
-    who = principal()
-    rows = [r for r in lifecycle.list_rows(ctx(), "warehouse", workspace_id())
-            if r["state"] != "DELETED" and permissions.allowed(who, "warehouse", r, "view")]
-    rows, tokens = page(rows)
+    live = [r for r in lifecycle.list_rows(ctx(), "warehouse", workspace_id()) if r["state"] != "DELETED"]
+    rows, tokens = page(permissions.visible(principal(), "warehouse", live))
     tokens.pop("prev_page_token", None)  # the warehouses API has no previous-page token
     return jsonify({"warehouses": [to_json(r) for r in rows], **tokens})
 
@@ -196,7 +194,6 @@ def create_warehouse():
     columns, details = _validated(body(), None)
     _check_unique_name(columns["name"])
     c = ctx()
-    lifecycle.ensure_columns(c)
     row = {"id": c.ids.warehouse_id(), "workspace_id": workspace_id(), **columns, "connection_id": None,
            "creator": who.user_name, "created_at": c.clock.now(), "details": dumps(details),
            **lifecycle.initial(c, "warehouse")}

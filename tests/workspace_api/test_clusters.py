@@ -58,6 +58,11 @@ def test_partner_connect_cluster_start_restart_terminate(sim, world, cluster_con
     with pytest.raises(PermissionDenied, match="not allowed to create"):
         w.clusters.create(spark_version=provisioning.SPARK_VERSION, cluster_name="mine")
 
+    admin = sdk(sim.url, token=user_pat(world), auth_type="pat")
+    other = admin.clusters.create(spark_version=provisioning.SPARK_VERSION, cluster_name="admin only").result()
+    assert [c.cluster_id for c in w.clusters.list()] == [cid]  # lists leave out what the SP was not granted
+    assert {c.cluster_id for c in admin.clusters.list()} == {cid, other.cluster_id}
+
 
 def test_admin_create_with_select_helpers_edit_list_and_permanent_delete(sim, world, admin_client):
     version = admin_client.clusters.select_spark_version(long_term_support=True)

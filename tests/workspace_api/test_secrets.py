@@ -69,6 +69,7 @@ def test_acls_decide_what_non_admins_and_service_principals_may_do(sim, world, a
         bob.secrets.get_secret("team", "db")
 
     admin_client.secrets.put_acl("team", "bob@acme.databricks-test.com", AclPermission.READ)
+    assert [s.name for s in bob.secrets.list_scopes()] == ["bobs", "team"]  # any ACL makes a scope listed
     assert base64.b64decode(bob.secrets.get_secret("team", "db").value) == b"pw"
     with pytest.raises(PermissionDenied, match="WRITE permission"):
         bob.secrets.put_secret("team", "db", string_value="hijack")

@@ -94,6 +94,19 @@ def test_grants_show_partner_connect_grants_and_updates_take_effect(admin_client
     assert via_sql == [[sp, "USE CATALOG", "CATALOG", "sales"]]
 
 
+def test_privilege_assignments_page_by_page_size(admin_client, pat_connection):
+    sp = pat_connection["service_principal_id"]
+    admin_client.grants.update("catalog", "main", changes=[PermissionsChange(principal="users",
+                                                                             add=[Privilege.USE_CATALOG])])
+    path = "/api/2.1/unity-catalog/privilege-assignments/catalog/main"
+    first = admin_client.api_client.do("GET", path, query={"page_size": 1})
+    assert len(first["privilege_assignments"]) == 1 and first["next_page_token"] == "1"
+    rest = admin_client.api_client.do("GET", path, query={"page_size": 1, "page_token": "1"})
+    assert len(rest["privilege_assignments"]) == 1 and "next_page_token" not in rest
+    assert {a["principal"] for a in first["privilege_assignments"] + rest["privilege_assignments"]} == {sp, "users"}
+    assert len(admin_client.api_client.do("GET", path)["privilege_assignments"]) == 2
+
+
 def test_schemas_and_tables_are_the_sql_engines(admin_client, pat_connection):
     wid = _warehouse(pat_connection)
     _sql(admin_client, wid, "CREATE SCHEMA main.from_sql COMMENT 'made with SQL'")
