@@ -16,9 +16,8 @@ from pathlib import Path
 
 from simulator import exchanges, fixtures, partners, workspaces
 from simulator.context import Context, Settings
-from simulator.example_partner import create_app
-from simulator.httpserver import ServerThread
 from simulator.partnerconnect import flows
+from simulator.scenarios.example import start_example_partner
 from simulator.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,11 +36,7 @@ def main() -> int:
     ctx = Context(store=Store(tmp / "bench.db"), settings=Settings(public_url="http://127.0.0.1:1"))
     fixtures.seed(ctx, ROOT / "fixtures")
     config = json.loads((ROOT / "fixtures" / "partners" / "example.json").read_text())
-    section = config["pcsim"]
-    server = ServerThread(create_app(config, db_path=str(tmp / "partner.db"), basic_user=section["basic_user"],
-                                     basic_password=section["basic_password"],
-                                     signing_secret=section["signing_secret"])).start()
-    config["base_url"] = server.url
+    server = start_example_partner(config, clock=None, db_path=tmp / "partner.db")
     partners.register(ctx, config, replace=True)
     ws = workspaces.list_workspaces(ctx)[0]["id"]
     admin = "ada@acme.databricks-test.com"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
 import signal
 import sys
 import time
@@ -230,7 +231,6 @@ def _example_partner_server(config_path, host, port, partner_db, basic_user, bas
     config = partners.read_config_file(config_path) if config_path else _default_example_config()
     section = config.get("pcsim") or {}
     if port is None:
-        from urllib.parse import urlsplit
         port = urlsplit(config.get("base_url", "")).port or 8484
     app = partner_app(config, db_path=partner_db,
                       basic_user=basic_user or section.get("basic_user"),
@@ -297,7 +297,6 @@ def demo(port, partner_port, db, partner_db):
     click.echo(f"Browser:         {sim.url}/   (Partner Connect as a Databricks user; API docs: {sim.url}/-/docs)")
     click.echo(f"Example partner: {example.url}")
     click.echo(f"State file:      {db}")
-    import shutil
     exe = "pcsim" if shutil.which("pcsim") else str(Path(sys.executable).with_name("pcsim"))
     click.echo("Try, in another terminal:")
     click.echo(f"  {exe} connect --db {db} --partner '{config['name']}' --workspace {ws['id']} --user {admin['email']}")

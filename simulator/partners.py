@@ -112,8 +112,6 @@ def register(ctx: Context, config: dict, *, source: str = "cli", basic_user: str
     existing = ctx.store.one("SELECT name, signing_secret FROM partners WHERE name = ?", (name,))
     if existing and not replace:
         raise Conflict(f"partner {name!r} is already registered (use --replace to update it)")
-    if existing and ctx.store.count("connections", "partner_name = ?", (name,)) and not replace:
-        raise Conflict(f"partner {name!r} has connections")
     secret = signing_secret or section.get("signing_secret") or (existing or {}).get("signing_secret") \
         or ctx.ids.signing_secret()
     row = {

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from .context import Context
 from .errors import Conflict, Invalid, NotFound, PcsimError
+from .partnerconnect.wire import CLOUDS
 
-CLOUDS = ("aws", "azure", "gcp")
 INT64_MAX = 2**63 - 1
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DEFAULT_CATALOGS = ("main",)

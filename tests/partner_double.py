@@ -10,8 +10,8 @@ import json
 import threading
 import time
 from collections import deque
-from urllib.parse import quote
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from flask import Flask, Response, request
 

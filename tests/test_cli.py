@@ -25,8 +25,7 @@ def run(tmp_path, monkeypatch):
     runner = CliRunner()
 
     def invoke(*args, env=None):
-        result = runner.invoke(cli.main, [str(a) for a in args], env=env, catch_exceptions=False)
-        return result
+        return runner.invoke(cli.main, [str(a) for a in args], env=env, catch_exceptions=False)
     invoke.db = db
     return invoke
 

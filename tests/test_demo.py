@@ -31,7 +31,7 @@ def test_demo_prints_urls_and_a_working_connect_command(tmp_path):
         result = CliRunner().invoke(cli.main, args + ["--follow"])
         assert result.exit_code == 0, result.output
         assert "OK: Connected to Example Partner" in result.output and "answered 200" in result.output
-        assert f"redirect (allowed): http://127.0.0.1:" in result.output
+        assert "redirect (allowed): http://127.0.0.1:" in result.output
     finally:
         proc.terminate()
         proc.wait(timeout=10)

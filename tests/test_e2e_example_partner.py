@@ -10,9 +10,8 @@ import pytest
 import requests
 
 from simulator import partners, workspaces
-from simulator.example_partner import create_app
-from simulator.httpserver import ServerThread
 from simulator.partnerconnect import flows
+from simulator.scenarios.example import start_example_partner
 
 from .conftest import WS_AWS, WS_GCP
 
@@ -28,14 +27,8 @@ def example(world, tmp_path):
     def start(**overrides):
         config = json.loads(FIXTURE.read_text())
         config.update(overrides)
-        section = config["pcsim"]
-        app = create_app(config, db_path=str(tmp_path / f"partner{len(servers)}.db"),
-                         basic_user=section["basic_user"], basic_password=section["basic_password"],
-                         signing_secret=section["signing_secret"], clock=world.clock)
-        server = ServerThread(app).start()
+        server = start_example_partner(config, clock=world.clock, db_path=tmp_path / f"partner{len(servers)}.db")
         servers.append(server)
-        config["base_url"] = server.url
-        config["sign_up_page"] = server.url + "/signup"
         partners.register(world, config, replace=True)
         return server
     yield start

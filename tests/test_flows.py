@@ -133,7 +133,8 @@ def test_new_connection_sends_the_exact_payload_and_stores_everything(double_par
     assert out.ok and out.kind == "connected" and out.established is False
     assert "conn-123" in out.message and out.attempts == 1 and out.status == 200
     assert out.violations == [] and out.warnings == [] and world.clock.sleeps == []
-    assert out.redirect == {"allowed": True, "reason": out.redirect["reason"], "host": "127.0.0.1"}
+    assert out.redirect == {"allowed": True, "reason": "host 127.0.0.1 is allowed by hostnames [127.0.0.1]",
+                            "host": "127.0.0.1"}
     assert out.redirect_uri == "http://127.0.0.1/welcome"
 
     [req] = double.calls("connect")
@@ -877,7 +878,7 @@ def test_database_refuses_a_second_connection_for_the_same_partner_and_workspace
 
 def test_losing_a_connect_race_raises_conflict_and_writes_nothing(established, world, double, monkeypatch):
     before = counts(world), world.store.count("tokens")
-    monkeypatch.setattr(flows, "_connection", lambda *a: None)  # as if the other request had not committed yet
+    monkeypatch.setattr(flows, "find_connection", lambda *a: None)  # as if the other request had not committed yet
     with pytest.raises(Conflict, match="already exists"):
         connect(world, user=CY)
     assert (counts(world), world.store.count("tokens")) == before

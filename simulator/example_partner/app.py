@@ -24,14 +24,13 @@ from werkzeug.exceptions import HTTPException
 
 from simulator import signing
 from simulator.clock import RealClock
+from simulator.partnerconnect.wire import NEW_USER_ACTIONS, TRIAL_TYPES
 
 from .state import EXPIRED, KeepChanges, PartnerState
 
 log = logging.getLogger(__name__)
 
 TEST_DOMAINS = ("databricks-test.com", "databricks-demo.com")
-NEW_USER_ACTIONS = ("auto_add", "invite", "not_found", "error")
-TRIAL_TYPES = ("user", "account")
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 PAGE_TOKEN_PREFIX = "offset:"
 
@@ -201,8 +200,8 @@ def _register_api(app: Flask, endpoints: dict) -> None:
 
 
 def _register_pages(app: Flask) -> None:
-    for endpoint, path, _heading, _text in LANDING_PAGES.values():
-        app.add_url_rule(path, endpoint, landing_page, defaults={"endpoint": endpoint})
+    for redirect_value, (endpoint, path, _heading, _text) in LANDING_PAGES.items():
+        app.add_url_rule(path, endpoint, landing_page, defaults={"redirect_value": redirect_value})
     app.add_url_rule("/signup", "signup_page", signup_page, methods=["GET", "POST"])
     app.add_url_rule("/", "index_page", index_page)
 
@@ -697,10 +696,9 @@ def _connection_details(payload: dict) -> list[tuple[str, object]]:
     return [(label, value) for label, value in rows if value not in (None, "")]
 
 
-def landing_page(endpoint: str):
+def landing_page(redirect_value: str):
     """GET /trial, /sign-in, /contact-admin, /purchase: where Databricks sends the user's browser."""
-    redirect_value, (_e, path, heading, text) = next(
-        (value, spec) for value, spec in LANDING_PAGES.items() if spec[0] == endpoint)
+    _endpoint, path, heading, text = LANDING_PAGES[redirect_value]
     connection_id = request.args.get("connection_id", "")
     connection = _state().connection(connection_id) if connection_id else None
     status = 404 if connection_id and connection is None else 200

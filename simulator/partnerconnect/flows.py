@@ -25,6 +25,7 @@ from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..partners import Partner
 from . import provisioning, redirects
 from .client import CallResult, EndpointMissing, PartnerClient
+from .plan import needs_catalog
 from .wire import Violation
 
 _URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://\S+$")
@@ -66,13 +67,14 @@ class Outcome:
 
 # ---------------------------------------------------------------- helpers
 
-def _connection(ctx: Context, partner_name: str, workspace_id: int) -> dict | None:
+def find_connection(ctx: Context, partner_name: str, workspace_id: int) -> dict | None:
+    """The workspace's connection to the partner, or None."""
     return ctx.store.one("SELECT * FROM connections WHERE partner_name = ? AND workspace_id = ?",
                          (partner_name, workspace_id))
 
 
 def get_connection(ctx: Context, partner_name: str, workspace_id: int) -> dict:
-    conn = _connection(ctx, partner_name, workspace_id)
+    conn = find_connection(ctx, partner_name, workspace_id)
     if conn is None:
         raise NotFound(f"no connection to {partner_name!r} in workspace {workspace_id}")
     return conn
@@ -87,20 +89,21 @@ def list_connections(ctx: Context, workspace_id: int | None = None) -> list[dict
     return rows
 
 
-def _outcome_from_call(partner: Partner, workspace_id, call: CallResult, **kw) -> Outcome:
-    out = Outcome(partner=partner.name, workspace_id=workspace_id, operation=call.operation,
-                  status=call.status, response=call.body if call.body is not None else (call.text or None),
-                  attempts=call.attempts, exchange_ids=list(call.exchange_ids),
-                  violations=[v.as_dict() for v in call.errors], warnings=[v.as_dict() for v in call.warnings],
-                  **kw)
-    return out
+def outcome_from_call(partner: Partner, workspace_id, call: CallResult, **kw) -> Outcome:
+    """An Outcome carrying what the call got (status, body, attempts, exchanges, contract findings)."""
+    return Outcome(partner=partner.name, workspace_id=workspace_id, operation=call.operation,
+                   status=call.status, response=call.body if call.body is not None else (call.text or None),
+                   attempts=call.attempts, exchange_ids=list(call.exchange_ids),
+                   violations=[v.as_dict() for v in call.errors], warnings=[v.as_dict() for v in call.warnings],
+                   **kw)
 
 
-def _violations_text(violations: list[dict]) -> str:
-    return "; ".join(f"{v['field']}: {v['rule']} (got {v['got']})" for v in violations)
+def violations_text(violations: list[Violation]) -> str:
+    """``field: rule (got …)`` for each violation, joined for a message."""
+    return "; ".join(map(str, violations))
 
 
-def _add_checks(ctx: Context, call: CallResult, extra: list[Violation], passed: list[str] = ()) -> None:
+def add_checks(ctx: Context, call: CallResult, extra: list[Violation], passed: list[str] = ()) -> None:
     """Flow-level checks (connection_id rules, redirect host) join the call's contract checks."""
     if not extra and not passed:
         return
@@ -227,9 +230,7 @@ def choose_catalog(ctx: Context, partner: Partner, workspace: dict, catalog: str
             raise Invalid(f"catalog {catalog!r} does not exist in workspace {workspace['id']} "
                           f"(available: {', '.join(available)})")
         return catalog
-    needs_data = bool(partner.config.get("data_permissions")) or bool(
-        partner.resource_types & {"SqlEndpoint", "InteractiveCluster"})
-    return available[0] if needs_data else None
+    return available[0] if needs_catalog(partner) else None
 
 
 def _check_destination(partner: Partner, destination_location: str | None) -> None:
@@ -256,7 +257,7 @@ def connect(ctx: Context, *, partner_name: str, workspace_id: int, user_email: s
         raise Invalid(f"partner {partner.name!r} has no connect endpoint")
     if demo and not partner.config.get("supports_demo"):
         raise Invalid(f"partner {partner.name!r} does not support the demo flag (supports_demo is not true)")
-    conn = _connection(ctx, partner.name, workspace_id)
+    conn = find_connection(ctx, partner.name, workspace_id)
     if conn and conn["status"] == "active":
         return _sign_in(ctx, partner, workspace, user, conn, demo, follow_redirect)
     if conn and conn["status"] == "stale":
@@ -269,8 +270,7 @@ def connect(ctx: Context, *, partner_name: str, workspace_id: int, user_email: s
     if conn:  # pending: an earlier attempt kept the resources; try again with fresh credentials
         catalog_name, destination_location = conn["catalog_name"], conn["destination_location"]
         with ctx.store.atomic() as db:
-            pat, _ = provisioning.rotate_pat(ctx, db, partner=partner, connection_id=conn["id"])
-            oauth_secret = provisioning.rotate_oauth_secret(ctx, db, partner=partner, connection_id=conn["id"])
+            pat, oauth_secret = provisioning.rotate_credentials(ctx, db, partner=partner, connection_id=conn["id"])
         prov = provisioning.load(ctx, conn["id"])
         prov.pat, prov.oauth_secret = pat, oauth_secret
         return _new_connection(ctx, partner, workspace, user, conn["id"], prov, conn["demo"], catalog_name,
@@ -316,29 +316,29 @@ def _new_connection(ctx, partner, workspace, user, connection_id, prov, demo, ca
             db["connections"].update(connection_id, {"status": "pending",
                                                      "status_message": f"partner failed: {call.describe_failure()}"})
         shown = f" The partner says: {call.display_message}" if call.display_message else ""
-        out = _outcome_from_call(partner, workspace["id"], call, ok=False, kind="partner_unavailable",
-                                 message=f"{partner.name} did not complete the connection "
-                                         f"({call.describe_failure()}).{shown} The provisioned resources were kept: "
-                                         "retry the connection, or delete it to remove them.",
-                                 next_step=f"Sign in at {sign_up}" if sign_up else None, **common)
+        out = outcome_from_call(partner, workspace["id"], call, ok=False, kind="partner_unavailable",
+                                message=f"{partner.name} did not complete the connection "
+                                        f"({call.describe_failure()}).{shown} The provisioned resources were kept: "
+                                        "retry the connection, or delete it to remove them.",
+                                next_step=f"Sign in at {sign_up}" if sign_up else None, **common)
         out.connection = ctx.store.one("SELECT * FROM connections WHERE id = ?", (connection_id,))
         return out
 
     if not call.succeeded or call.errors:
         _rollback(ctx, connection_id)
         kind, message = _failure_message(partner, call)
-        return _outcome_from_call(partner, workspace["id"], call, ok=False, kind=kind,
-                                  message=message + " Databricks removed the resources it had provisioned.", **common)
+        return outcome_from_call(partner, workspace["id"], call, ok=False, kind=kind,
+                                 message=message + " Databricks removed the resources it had provisioned.", **common)
 
     response = call.body
     extra, passed, check = answer_checks(partner, response, call.status, established=False)
-    _add_checks(ctx, call, extra, passed)
+    add_checks(ctx, call, extra, passed)
 
     if any(v.field == "connection_id" for v in extra):
         _rollback(ctx, connection_id)
-        return _outcome_from_call(partner, workspace["id"], call, ok=False, kind="contract_violation",
-                                  message=f"{partner.name} broke the contract: {_violations_text([extra[0].as_dict()])}. "
-                                          "Databricks removed the resources it had provisioned.", **common)
+        return outcome_from_call(partner, workspace["id"], call, ok=False, kind="contract_violation",
+                                 message=f"{partner.name} broke the contract: {violations_text(extra[:1])}. "
+                                         "Databricks removed the resources it had provisioned.", **common)
     if not response["configured_resources"]:
         _rollback(ctx, connection_id)
         kind, message = "not_configured", (f"{partner.name} did not configure the Databricks resources "
@@ -362,10 +362,9 @@ def _finish(ctx, partner, workspace, call, check, kind, message, connection, fol
     if not check.allowed:
         message += f" The redirect was blocked: {check.reason}."
         kind = "redirect_blocked"
-    out = _outcome_from_call(partner, workspace["id"], call, ok=ok, kind=kind, message=message,
-                             connection=connection, redirect_uri=response["redirect_uri"],
-                             redirect={"allowed": check.allowed, "reason": check.reason, "host": check.host},
-                             **common)
+    out = outcome_from_call(partner, workspace["id"], call, ok=ok, kind=kind, message=message,
+                            connection=connection, redirect_uri=response["redirect_uri"], redirect=asdict(check),
+                            **common)
     if follow_redirect and check.allowed:
         followed = redirects.follow(ctx.session, response["redirect_uri"], ctx.settings.redirect_timeout_s)
         out.followed = asdict(followed)
@@ -377,7 +376,7 @@ def _finish(ctx, partner, workspace, call, check, kind, message, connection, fol
 
 def _failure_message(partner: Partner, call: CallResult) -> tuple[str, str]:
     if call.errors and call.succeeded:
-        return "contract_violation", f"{partner.name} broke the contract: {_violations_text([v.as_dict() for v in call.errors])}."
+        return "contract_violation", f"{partner.name} broke the contract: {violations_text(call.errors)}."
     status = call.status
     detail = f" ({call.display_message})" if call.display_message else ""
     if status == 401:
@@ -388,7 +387,7 @@ def _failure_message(partner: Partner, call: CallResult) -> tuple[str, str]:
         return "rejected", f"{partner.name} answered 404 {call.error_reason or ''}{detail}.".replace(" .", ".")
     text = f"{partner.name} answered HTTP {status}{detail}."
     if call.errors:
-        text += f" Contract: {_violations_text([v.as_dict() for v in call.errors])}."
+        text += f" Contract: {violations_text(call.errors)}."
     return "rejected", text
 
 
@@ -404,30 +403,31 @@ def _sign_in(ctx, partner, workspace, user, conn, demo, follow_redirect) -> Outc
     sign_up = partner.config.get("sign_up_page")
     if call.error or (call.status is not None and call.status >= 500):
         shown = f" The partner says: {call.display_message}" if call.display_message else ""
-        return _outcome_from_call(partner, workspace["id"], call, ok=False, kind="partner_unavailable",
-                                  message=f"{partner.name} could not sign you in ({call.describe_failure()}).{shown}",
-                                  next_step=f"Sign in at {sign_up}" if sign_up else None, **common)
+        return outcome_from_call(partner, workspace["id"], call, ok=False, kind="partner_unavailable",
+                                 message=f"{partner.name} could not sign you in ({call.describe_failure()}).{shown}",
+                                 next_step=f"Sign in at {sign_up}" if sign_up else None, **common)
     if call.status == 404 and call.error_reason == "connection_not_found":
         with ctx.store.atomic() as db:
             db["connections"].update(conn["id"], {"status": "stale",
                                                   "status_message": "partner answered connection_not_found"})
         common["connection"] = ctx.store.one("SELECT * FROM connections WHERE id = ?", (conn["id"],))
-        return _outcome_from_call(partner, workspace["id"], call, ok=False, kind="connection_stale",
-                                  message=f"{partner.name} no longer knows this connection (connection_not_found). "
-                                          "Delete the connection and create it again.", **common)
+        return outcome_from_call(partner, workspace["id"], call, ok=False, kind="connection_stale",
+                                 message=f"{partner.name} no longer knows this connection (connection_not_found). "
+                                         "Delete the connection and create it again.", **common)
     if call.status == 404 and call.error_reason == "account_not_found":
         shown = call.display_message or f"{partner.name} has no account for you."
-        return _outcome_from_call(partner, workspace["id"], call, ok=False, kind="account_not_found",
-                                  message=f"{shown} Contact your admin.", **common)
+        return outcome_from_call(partner, workspace["id"], call, ok=False, kind="account_not_found",
+                                 message=f"{shown} Contact your admin.", **common)
     if not call.succeeded or call.errors:
         kind, message = _failure_message(partner, call)
-        return _outcome_from_call(partner, workspace["id"], call, ok=False, kind=kind, message=message, **common)
+        return outcome_from_call(partner, workspace["id"], call, ok=False, kind=kind, message=message, **common)
     response = call.body
     warnings, passed, check = answer_checks(partner, response, call.status, established=True)
-    _add_checks(ctx, call, warnings, passed)
+    add_checks(ctx, call, warnings, passed)
     message = f"Signed in to {partner.name} through the existing connection ({response['redirect_value']})."
-    if any(w.severity == "warning" for w in warnings):
-        message += " Contract warnings: " + "; ".join(str(w) for w in warnings if w.severity == "warning") + "."
+    shown = [w for w in warnings if w.severity == "warning"]
+    if shown:
+        message += f" Contract warnings: {violations_text(shown)}."
     common.pop("connection")
     return _finish(ctx, partner, workspace, call, check, "signed_in", message, conn, follow_redirect, **common)
 
@@ -461,8 +461,8 @@ def delete_connection(ctx: Context, *, partner_name: str, workspace_id: int, use
         "connection_id": conn["partner_connection_id"], "cloud_provider": workspace["cloud"],
         "databricks_organization_id": workspace_id}, language=language, workspace_id=workspace_id,
         flow_id=uuid.uuid4().hex)
-    result = _outcome_from_call(partner, workspace_id, call, ok=True, kind="deleted", message=base,
-                                connection=conn)
+    result = outcome_from_call(partner, workspace_id, call, ok=True, kind="deleted", message=base,
+                               connection=conn)
     if call.succeeded and not call.errors:
         status = call.body["resource_status"]
         result.notification = {"ok": True, "resource_status": status}
@@ -471,7 +471,7 @@ def delete_connection(ctx: Context, *, partner_name: str, workspace_id: int, use
         result.notification = {"ok": True, "resource_status": None}
         result.message += f" {partner.name} had already removed the connection (404)."
     else:
-        reason = _violations_text([v.as_dict() for v in call.errors]) if call.succeeded else call.describe_failure()
+        reason = violations_text(call.errors) if call.succeeded else call.describe_failure()
         result.ok = False
         result.kind = "deleted_partner_not_notified"
         result.notification = {"ok": False, "error": reason}
@@ -492,11 +492,11 @@ def _hook(ctx: Context, partner: Partner, operation: str, body: dict | None, wor
     if ok:
         message = describe_ok(call)
     elif call.succeeded:
-        message = f"{partner.name} broke the contract: {_violations_text([v.as_dict() for v in call.errors])}"
+        message = f"{partner.name} broke the contract: {violations_text(call.errors)}"
     else:
         message = f"{partner.name} answered {call.describe_failure()}" + (
             f": {call.display_message}" if call.display_message else "")
-    return _outcome_from_call(partner, workspace_id, call, ok=ok, kind=operation if ok else "failed", message=message)
+    return outcome_from_call(partner, workspace_id, call, ok=ok, kind=operation if ok else "failed", message=message)
 
 
 def _resolve_partner_connection(ctx, partner, workspace_id, connection_id):

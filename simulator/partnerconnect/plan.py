@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..partners import Partner
-from .provisioning import NODE_TYPES, SPARK_VERSION
+from .provisioning import NODE_TYPES, SPARK_VERSION, grant_specs
 
 NEW = "(new)"
 
@@ -53,14 +53,6 @@ def plan(partner: Partner, workspace: dict, catalog: str | None) -> Plan:
     if "InteractiveCluster" in types:
         out.cluster = {"name": f"{partner.name} Cluster", "spark_version": SPARK_VERSION,
                        "node_type_id": NODE_TYPES[workspace["cloud"]], "num_workers": 1}
-    if catalog:
-        out.grants += [f"{p['permission']} on catalog {catalog}" for p in partner.config.get("data_permissions") or []]
-    for perm in partner.config.get("object_permissions") or []:
-        name, level = perm["name"], perm["level"]
-        if name == "SQL_Endpoint" and out.warehouse:
-            out.grants.append(f"{level} on sql_warehouse {NEW}")
-        elif name == "Cluster" and out.cluster:
-            out.grants.append(f"{level} on cluster {NEW}")
-        elif name not in ("SQL_Endpoint", "Cluster"):
-            out.grants.append(f"{level} on {name.lower()} *")
+    out.grants = [f"{privilege} on {kind} {name}"
+                  for kind, name, privilege in grant_specs(partner, catalog, out.warehouse and NEW, out.cluster and NEW)]
     return out

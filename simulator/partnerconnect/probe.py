@@ -16,7 +16,7 @@ answer the way the flows do. It never creates, changes or deletes a connection r
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from .. import partners as partner_registry
 from .. import workspaces
@@ -25,7 +25,6 @@ from ..errors import Invalid
 from ..partners import Partner
 from . import flows, provisioning, redirects
 from .client import CallResult, PartnerClient
-from .wire import Violation
 
 
 @dataclass
@@ -36,11 +35,6 @@ class ProbeOutcome:
     call: CallResult
     established: bool
     connection_id_sent: str | None = None
-
-
-def _stored_connection(ctx: Context, partner_name: str, workspace_id: int) -> dict | None:
-    return ctx.store.one("SELECT * FROM connections WHERE partner_name = ? AND workspace_id = ?",
-                         (partner_name, workspace_id))
 
 
 def _provision_temporary(ctx: Context, partner: Partner, workspace: dict,
@@ -86,7 +80,7 @@ def connect(ctx: Context, *, partner_name: str, workspace_id: int, user_email: s
     user = workspaces.membership(ctx, workspace_id, user_email)
     if "connect_path" not in partner.endpoints:
         raise Invalid(f"partner {partner.name!r} has no connect endpoint")
-    stored = _stored_connection(ctx, partner.name, workspace_id)
+    stored = flows.find_connection(ctx, partner.name, workspace_id)
     if established and connection_id is None:
         if not stored or not stored["partner_connection_id"]:
             raise Invalid(f"a sign-in probe needs a connection id: workspace {workspace_id} has no connection "
@@ -121,10 +115,8 @@ def _classify(ctx: Context, partner: Partner, workspace_id: int, call: CallResul
               provisioned: dict, follow_redirect: bool) -> flows.Outcome:
     """The flows' reading of a connect answer, minus any change to the stored connection."""
     what = "sign-in" if established else "first-time connect"
-    out = flows.Outcome(ok=False, kind="probe", message="", partner=partner.name, workspace_id=workspace_id,
-                        operation="connect", established=established, status=call.status,
-                        response=call.body if call.body is not None else (call.text or None),
-                        attempts=call.attempts, exchange_ids=list(call.exchange_ids), provisioned=provisioned)
+    out = flows.outcome_from_call(partner, workspace_id, call, ok=False, kind="probe", message="",
+                                  established=established, provisioned=provisioned)
     if call.error or (call.status is not None and call.status >= 500):
         out.kind = "partner_unavailable"
         out.message = f"{partner.name} did not answer the {what} ({call.describe_failure()})."
@@ -133,19 +125,17 @@ def _classify(ctx: Context, partner: Partner, workspace_id: int, call: CallResul
         out.message = f"{partner.name} answered 404 {call.error_reason} to the {what}."
     elif not call.succeeded or call.errors:
         out.kind = "contract_violation" if call.succeeded else "rejected"
-        out.message = (f"{partner.name} broke the contract: {_text(call.errors)}." if call.succeeded else
-                       f"{partner.name} answered the {what} with {call.describe_failure()}"
+        out.message = (f"{partner.name} broke the contract: {flows.violations_text(call.errors)}."
+                       if call.succeeded else f"{partner.name} answered the {what} with {call.describe_failure()}"
                        + (f" ({call.display_message})." if call.display_message else "."))
     else:
         extra, passed, check = flows.answer_checks(partner, call.body, call.status, established=established)
-        call.violations.extend(extra)
-        call.passed.extend(passed)
-        PartnerClient(ctx).record_checks(call)
+        flows.add_checks(ctx, call, extra, passed)
         out.redirect_uri = call.body["redirect_uri"]
-        out.redirect = {"allowed": check.allowed, "reason": check.reason, "host": check.host}
+        out.redirect = asdict(check)
         if call.errors:
             out.kind = "redirect_blocked" if not check.allowed else "contract_violation"
-            out.message = f"{partner.name} broke the contract: {_text(call.errors)}."
+            out.message = f"{partner.name} broke the contract: {flows.violations_text(call.errors)}."
         else:
             out.ok = True
             if established:
@@ -154,17 +144,13 @@ def _classify(ctx: Context, partner: Partner, workspace_id: int, call: CallResul
                 out.kind = "connected" if call.body["configured_resources"] else "not_configured"
             out.message = f"{partner.name} answered the {what}: {call.status} {call.body['redirect_value']}."
             if call.warnings:
-                out.message += f" Contract warnings: {_text(call.warnings)}."
+                out.message += f" Contract warnings: {flows.violations_text(call.warnings)}."
         if follow_redirect and check.allowed:
             followed = redirects.follow(ctx.session, call.body["redirect_uri"], ctx.settings.redirect_timeout_s)
-            out.followed = {"ok": followed.ok, "status": followed.status, "message": followed.message}
+            out.followed = asdict(followed)
             if not followed.ok:
                 out.ok = False
                 out.message += f" Opening the redirect failed: {followed.message}."
     out.violations = [v.as_dict() for v in call.errors]
     out.warnings = [v.as_dict() for v in call.warnings]
     return out
-
-
-def _text(violations: list[Violation]) -> str:
-    return "; ".join(str(v) for v in violations)

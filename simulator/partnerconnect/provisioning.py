@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from ..context import Context
 from ..partners import Partner
+from ..store import RESOURCE_TABLES
 
 SPARK_VERSION = "15.4.x-scala2.12"
 NODE_TYPES = {"aws": "i3.xlarge", "azure": "Standard_DS3_v2", "gcp": "n2-highmem-4"}
@@ -106,31 +107,32 @@ def provision(ctx: Context, db, *, partner: Partner, workspace: dict, connection
                        "num_workers": 1, "state": "TERMINATED", "connection_id": connection_id,
                        "creator": sp["application_id"], "created_at": now}
         db["clusters"].insert(out.cluster)
-    out.grants = _grants(partner, sp["application_id"], catalog_name, out, wid, connection_id)
+    specs = grant_specs(partner, catalog_name, out.warehouse and out.warehouse["id"], out.cluster and out.cluster["id"])
+    out.grants = [{"workspace_id": wid, "connection_id": connection_id, "principal": sp["application_id"],
+                   "securable_type": kind, "securable_name": name, "privilege": privilege}
+                  for kind, name, privilege in specs]
     if out.grants:
         db["grants"].insert_all(out.grants)
     return out
 
 
-def _grants(partner: Partner, principal: str, catalog_name, out: Provisioned, wid: int, connection_id: int):
-    rows = []
-
-    def add(securable_type, securable_name, privilege):
-        rows.append({"workspace_id": wid, "connection_id": connection_id, "principal": principal,
-                     "securable_type": securable_type, "securable_name": securable_name, "privilege": privilege})
-
+def grant_specs(partner: Partner, catalog_name: str | None, warehouse_id: str | None,
+                cluster_id: str | None) -> list[tuple[str, str, str]]:
+    """(securable type, securable name, privilege) of each grant the partner's permissions ask for:
+    ``data_permissions`` on the catalog, ``object_permissions`` on the warehouse or cluster (when
+    there is one) or on every object of their kind."""
+    specs = []
     if catalog_name:
-        for perm in partner.config.get("data_permissions") or []:
-            add("catalog", catalog_name, perm["permission"])
+        specs += [("catalog", catalog_name, p["permission"]) for p in partner.config.get("data_permissions") or []]
     for perm in partner.config.get("object_permissions") or []:
         name, level = perm["name"], perm["level"]
-        if name == "SQL_Endpoint" and out.warehouse:
-            add("sql_warehouse", out.warehouse["id"], level)
-        elif name == "Cluster" and out.cluster:
-            add("cluster", out.cluster["id"], level)
+        if name == "SQL_Endpoint" and warehouse_id:
+            specs.append(("sql_warehouse", warehouse_id, level))
+        elif name == "Cluster" and cluster_id:
+            specs.append(("cluster", cluster_id, level))
         elif name not in ("SQL_Endpoint", "Cluster"):
-            add(name.lower(), "*", level)
-    return rows
+            specs.append((name.lower(), "*", level))
+    return specs
 
 
 def load(ctx: Context, connection_id: int) -> Provisioned:
@@ -151,31 +153,27 @@ def load(ctx: Context, connection_id: int) -> Provisioned:
 
 def deprovision(ctx: Context, db, connection_id: int) -> None:
     """Remove a connection's Databricks-side resources: revoke its tokens, delete the rest."""
-    now = ctx.clock.now()
-    db.execute("UPDATE tokens SET revoked_at = ?, connection_id = NULL WHERE connection_id = ? "
-               "AND revoked_at IS NULL", (now, connection_id))
-    db.execute("UPDATE tokens SET connection_id = NULL WHERE connection_id = ?", (connection_id,))
-    for table in ("grants", "oauth_apps", "oauth_secrets", "warehouses", "clusters", "service_principals"):
+    db.execute("UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?), connection_id = NULL "
+               "WHERE connection_id = ?", (ctx.clock.now(), connection_id))
+    for table in RESOURCE_TABLES:
         db.execute(f"DELETE FROM {table} WHERE connection_id = ?", (connection_id,))
 
 
-def rotate_pat(ctx: Context, db, *, partner: Partner, connection_id: int) -> tuple[str | None, str | None]:
-    """Revoke the connection's PAT and mint a new one (used when a failed connect is retried)."""
+def rotate_credentials(ctx: Context, db, *, partner: Partner, connection_id: int) -> tuple[str | None, str | None]:
+    """Revoke the connection's PAT and OAuth M2M secret and mint new ones, as the partner's auth options
+    say (a retried connect must carry fresh credentials); returns (PAT, OAuth secret), None where unused."""
     sp = ctx.store.one("SELECT * FROM service_principals WHERE connection_id = ?", (connection_id,))
-    if not sp or not partner.uses_pat:
+    if not sp:
         return None, None
-    db.execute("UPDATE tokens SET revoked_at = ? WHERE connection_id = ? AND revoked_at IS NULL",
-               (ctx.clock.now(), connection_id))
-    value, _ = mint_pat(ctx, db, workspace_id=sp["workspace_id"], owner_kind="service_principal",
-                        owner_id=sp["id"], comment=f"Partner Connect: {partner.name}", connection_id=connection_id)
-    return value, value[:8]
-
-
-def rotate_oauth_secret(ctx: Context, db, *, partner: Partner, connection_id: int) -> str | None:
-    """Revoke the connection's OAuth M2M secret and mint a new one (a retried connect must carry one)."""
-    sp = ctx.store.one("SELECT * FROM service_principals WHERE connection_id = ?", (connection_id,))
-    if not sp or "AUTH_OAUTH_M2M" not in partner.auth_options:
-        return None
-    db.execute("UPDATE oauth_secrets SET revoked_at = ? WHERE connection_id = ? AND revoked_at IS NULL",
-               (ctx.clock.now(), connection_id))
-    return _mint_oauth_secret(ctx, db, sp, connection_id)
+    now = ctx.clock.now()
+    pat = oauth_secret = None
+    if partner.uses_pat:
+        db.execute("UPDATE tokens SET revoked_at = ? WHERE connection_id = ? AND revoked_at IS NULL",
+                   (now, connection_id))
+        pat, _ = mint_pat(ctx, db, workspace_id=sp["workspace_id"], owner_kind="service_principal",
+                          owner_id=sp["id"], comment=f"Partner Connect: {partner.name}", connection_id=connection_id)
+    if "AUTH_OAUTH_M2M" in partner.auth_options:
+        db.execute("UPDATE oauth_secrets SET revoked_at = ? WHERE connection_id = ? AND revoked_at IS NULL",
+                   (now, connection_id))
+        oauth_secret = _mint_oauth_secret(ctx, db, sp, connection_id)
+    return pat, oauth_secret

@@ -41,7 +41,7 @@ def check(uri, hostnames: list[str]) -> RedirectCheck:
         return blocked(f"redirect_uri {uri!r} contains whitespace or control characters")
     try:
         parts = urlsplit(uri)
-        port = parts.port  # noqa: F841 - raises on a malformed port
+        parts.port  # noqa: B018 - raises on a malformed port
     except ValueError as exc:
         return blocked(f"redirect_uri {uri!r} is not a valid URL ({exc})")
     if parts.scheme.lower() not in ("http", "https"):

@@ -6,6 +6,7 @@ received), never into an exception that escapes to the user.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
@@ -275,14 +276,11 @@ def lookup(data, path: list[str]):
 
 
 MISSING = object()
-_MISSING = MISSING
 
 
 def describe(value) -> str:
     """What was received, short and exact (JSON-ish, so ``null``, ``"true"`` and ``1`` differ)."""
-    import json
-
-    if value is _MISSING:
+    if value is MISSING:
         return "nothing (field absent)"
     text = json.dumps(value) if not isinstance(value, (bytes, bytearray)) else repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
